@@ -1,0 +1,1 @@
+"""The spiking cerebellum (Brian2) that implements a Sparse Distributed Memory."""
