@@ -1,0 +1,147 @@
+"""Run directories written atomically.
+
+A run writes every file into a hidden temporary directory beside the target and renames it into
+place only when everything succeeded, so an error or Ctrl-C never leaves a half-written run
+directory behind. Every run directory holds ``params.json``, ``results.json``, ``meta.json``
+(package and library versions, seed, git SHA, device, wall time) and its figures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["atomic_run_directory", "check_output_directory", "collect_meta", "write_json"]
+
+
+def check_output_directory(out: str | os.PathLike) -> Path:
+    """Validate the target of a run before any work starts.
+
+    Parameters
+    ----------
+    out : str or path
+        The run directory to create. It must not exist yet, and its parent must be (or become) a
+        writable directory.
+
+    Returns
+    -------
+    Path
+        The absolute target path.
+    """
+    target = Path(out).expanduser().absolute()
+    if target.exists():
+        raise ValueError(f"--out {target} already exists; choose a new run directory")
+    parent = target.parent
+    existing = parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {target} is not writable (no write access to {existing})")
+    return target
+
+
+@contextlib.contextmanager
+def atomic_run_directory(out: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary directory that becomes ``out`` only if the block succeeds.
+
+    Parameters
+    ----------
+    out : str or path
+        Final run directory (must not exist).
+
+    Yields
+    ------
+    Path
+        The temporary directory to write into. On any exception (including KeyboardInterrupt)
+        it is removed and the exception propagates; ``out`` is never created.
+    """
+    target = check_output_directory(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        yield staging
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _to_jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _to_jsonable(value.tolist())
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        value = float(value)
+        return value if np.isfinite(value) else None
+    return value
+
+
+def write_json(path: str | os.PathLike, payload: dict) -> None:
+    """Write ``payload`` as indented JSON; numpy scalars and arrays become lists/numbers and
+    non-finite floats become ``null`` (strict JSON)."""
+    Path(path).write_text(json.dumps(_to_jsonable(payload), indent=2, allow_nan=False) + "\n")
+
+
+def _git_sha() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return completed.stdout.strip() or None if completed.returncode == 0 else None
+
+
+def collect_meta(*, seed: int, device: str, torch_device: str, wall_time_s: float) -> dict:
+    """Provenance of a run: versions, seed, git SHA, devices and wall time.
+
+    Parameters
+    ----------
+    seed : int
+        The one integer seed the run was split from.
+    device : str
+        Brian2 device (``runtime`` or ``cpp_standalone``).
+    torch_device : str
+        Torch device of the mirror.
+    wall_time_s : float
+        Wall-clock duration of the run in seconds.
+
+    Returns
+    -------
+    dict
+    """
+    versions = {}
+    for name in ("cerebellar-sdm", "brian2", "numpy", "scipy", "torch", "matplotlib"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "versions": versions,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "seed": int(seed),
+        "git_sha": _git_sha(),
+        "device": device,
+        "torch_device": torch_device,
+        "wall_time_s": float(wall_time_s),
+    }

@@ -1,0 +1,51 @@
+"""Run directories are written atomically (oracle: the file system state after the block)."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from cerebellum.rundir import atomic_run_directory, check_output_directory, write_json
+
+
+def test_successful_run_appears_whole(tmp_path):
+    target = tmp_path / "runs" / "a"
+    with atomic_run_directory(target) as staging:
+        write_json(staging / "results.json", {"x": np.float64(1.5), "nan": float("nan")})
+        assert not target.exists()
+    assert json.loads((target / "results.json").read_text()) == {"x": 1.5, "nan": None}
+    assert [p.name for p in tmp_path.joinpath("runs").iterdir()] == ["a"]
+
+
+@pytest.mark.parametrize("error", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_failed_or_interrupted_run_leaves_nothing(tmp_path, error):
+    target = tmp_path / "b"
+    with pytest.raises(type(error)), atomic_run_directory(target) as staging:
+        (staging / "params.json").write_text("{}")
+        raise error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_or_unwritable_target_is_refused(tmp_path):
+    (tmp_path / "exists").mkdir()
+    with pytest.raises(ValueError, match="already exists"):
+        check_output_directory(tmp_path / "exists")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    os.chmod(locked, 0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root ignores permission bits
+            pytest.skip("running as a user that can write anywhere")
+        with pytest.raises(ValueError, match="not writable"):
+            check_output_directory(locked / "run")
+    finally:
+        os.chmod(locked, 0o700)
+
+
+def test_file_as_parent_is_not_writable(tmp_path):
+    # Oracle: a regular file cannot hold a directory, even for root.
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ValueError, match="not writable"):
+        check_output_directory(blocker / "run")
