@@ -1,0 +1,233 @@
+"""Figures of the comparison job.
+
+Every function takes plain numpy arrays (never Brian2 objects), draws on ``ax`` (a new figure
+when ``None``) and returns the Axes; nothing here calls ``plt.show()``. ``save_figure`` writes a
+PNG at 150 dpi.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+__all__ = [
+    "plot_weight_vs_distance",
+    "plot_beta_comparison",
+    "plot_agreement_vs_noise",
+    "plot_recall_vs_noise",
+    "plot_raster",
+    "plot_rates",
+    "save_figure",
+]
+
+
+def _axes(ax, figsize=(6.0, 4.0)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def save_figure(ax, path) -> None:
+    """Save the figure holding ``ax`` as a 150-dpi PNG and close it."""
+    fig = ax.figure
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+def plot_weight_vs_distance(
+    distances, weights_by_engine: Mapping[str, np.ndarray], *, n_dims: int, ax=None
+):
+    """Mean pattern weight against query-pattern Hamming distance, log y axis.
+
+    Parameters
+    ----------
+    distances : ndarray of int, shape (n_points,)
+        Hamming distance (bits) between query and pattern for every (query, pattern) pair.
+    weights_by_engine : mapping of str to ndarray of float, shape (n_points,)
+        Normalised pattern weight of each pair for each engine (circuit, theory, attention...).
+    n_dims : int
+        Address length n (bits), for the axis range.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+    distances = np.asarray(distances)
+    levels = np.unique(distances)
+    markers = "os^vD<>p*h"
+    for index, (name, weights) in enumerate(weights_by_engine.items()):
+        weights = np.asarray(weights, dtype=float)
+        means = np.array([weights[distances == t].mean() for t in levels])
+        shown = means > 0
+        ax.plot(levels[shown], means[shown], marker=markers[index % len(markers)], ms=4, label=name)
+    ax.set_yscale("log")
+    ax.set_xlim(-0.5, min(n_dims, levels.max() + 1) + 0.5)
+    ax.set_xlabel("Hamming distance query–pattern (bits)")
+    ax.set_ylabel("mean normalised pattern weight")
+    ax.set_title("Pattern weight vs distance")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_beta_comparison(
+    betas: Mapping[str, float],
+    *,
+    circuit_interval: tuple[float, float] | None = None,
+    learned_betas: Sequence[float] | None = None,
+    ax=None,
+):
+    """Beta from the circuit, the theory fits and optimal radii beside learned Transformer betas.
+
+    Parameters
+    ----------
+    betas : mapping of str to float
+        Labelled betas (dimensionless); the key ``"circuit"`` is drawn with ``circuit_interval``.
+    circuit_interval : (float, float), optional
+        Confidence interval of the circuit's beta.
+    learned_betas : sequence of float, optional
+        Learned betas of query-key-normalised Transformers (Henry et al. 2020), drawn as points.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(7.0, 4.0))
+    labels = list(betas)
+    values = np.array([betas[label] for label in labels], dtype=float)
+    positions = np.arange(len(labels))
+    ax.scatter(values, positions, color="C0", zorder=3)
+    if circuit_interval is not None and "circuit" in betas:
+        row = labels.index("circuit")
+        low, high = circuit_interval
+        ax.errorbar(
+            betas["circuit"],
+            row,
+            xerr=[[betas["circuit"] - low], [high - betas["circuit"]]],
+            color="C3",
+            capsize=4,
+            zorder=4,
+        )
+    if learned_betas is not None and len(learned_betas):
+        learned = np.asarray(learned_betas, dtype=float)
+        jitter = np.linspace(-0.25, 0.25, learned.size)
+        ax.scatter(learned, len(labels) + jitter, s=10, color="C2", alpha=0.7)
+        labels.append(f"learned, QK-norm Transformers (n={learned.size})")
+    ax.set_yticks(np.arange(len(labels)), labels, fontsize=8)
+    ax.set_xlabel("beta (softmax inverse temperature)")
+    ax.set_title("Beta: circuit, theory, optimal radii, learned")
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def plot_agreement_vs_noise(
+    noise_levels,
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    *,
+    ylabel: str = "output cosine",
+    ax=None,
+):
+    """An agreement metric (mean and 95% interval) against query noise for several engine pairs.
+
+    Parameters
+    ----------
+    noise_levels : ndarray of int, shape (n_levels,)
+        Bits flipped from the stored pattern.
+    curves : mapping of str to (mean, low, high), each ndarray of shape (n_levels,)
+    ylabel : str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+    noise_levels = np.asarray(noise_levels)
+    for name, (mean, low, high) in curves.items():
+        (line,) = ax.plot(noise_levels, mean, marker="o", ms=3, label=name)
+        ax.fill_between(noise_levels, low, high, color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("query noise (bits flipped)")
+    ax.set_ylabel(ylabel)
+    ax.set_title("Agreement vs query noise")
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_recall_vs_noise(noise_levels, fractions: Mapping[str, np.ndarray], *, ax=None):
+    """Fraction of queries whose iterated read converged to the right pattern, against noise.
+
+    Parameters
+    ----------
+    noise_levels : ndarray of int, shape (n_levels,)
+    fractions : mapping of str to ndarray of float in [0, 1], shape (n_levels,)
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+    for name, fraction in fractions.items():
+        ax.plot(noise_levels, fraction, marker="o", ms=3, label=name)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("query noise (bits flipped)")
+    ax.set_ylabel("fraction recalled exactly")
+    ax.set_title("Autoassociative recall vs noise")
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_raster(spike_times_s, spike_indices, *, title: str = "granule cells", ax=None):
+    """Spike raster.
+
+    Parameters
+    ----------
+    spike_times_s : ndarray of float, shape (n_spikes,)
+        Spike times in seconds.
+    spike_indices : ndarray of int, shape (n_spikes,)
+        Neuron index of each spike.
+    title : str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+    ax.plot(np.asarray(spike_times_s) * 1e3, spike_indices, "|", ms=3, color="k")
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("neuron index")
+    ax.set_title(title)
+    return ax
+
+
+def plot_rates(times_s, rates_hz: Mapping[str, np.ndarray], *, title: str = "", ax=None):
+    """Population rates (Hz) against time.
+
+    Parameters
+    ----------
+    times_s : ndarray of float, shape (n_samples,)
+        Time in seconds.
+    rates_hz : mapping of str to ndarray of float, shape (n_samples,)
+    title : str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+    for name, rate in rates_hz.items():
+        ax.plot(np.asarray(times_s) * 1e3, rate, label=name)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("rate (Hz)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
