@@ -1,0 +1,865 @@
+"""Sparse Distributed Memory on torch tensors: a functional core and two memories.
+
+Kanerva's SDM (Kanerva 1988) stores ``m`` patterns (address :math:`p_a^\\mu`, value
+:math:`p_v^\\mu`) in ``r`` hard-location neurons with binary addresses
+:math:`x_a^j \\in \\{0,1\\}^n`. A query :math:`\\xi` activates the set
+
+.. math:: O_d(\\xi) = \\{\\, j : H(\\xi, x_a^j) \\le d \\,\\}
+
+(``activation_radius`` d; H the Hamming distance), or the ``top_k`` nearest neurons, or — in
+Jaeckel's selected-coordinate design (Jaeckel 1989) — every neuron whose ``n_inputs`` sampled
+coordinates match the query. Writing adds :math:`p_v^\\mu` to the counters of every neuron in
+:math:`O(p_a^\\mu)` and increments their write counts; reading sums the counters of the active
+neurons and divides by the summed write counts,
+
+.. math::
+
+    \\hat v(\\xi) = \\frac{\\sum_{j \\in O(\\xi)} c_j}{\\sum_{j \\in O(\\xi)} n_j}
+                 = \\sum_\\mu \\frac{|O(\\xi) \\cap O(p_a^\\mu)|}
+                   {\\sum_\\nu |O(\\xi) \\cap O(p_a^\\nu)|}\\, p_v^\\mu ,
+
+so the read is a weighted average of the stored values with weights proportional to the
+*circle intersections* (Kanerva 1988, ch. 6; Bricken & Pehlevan 2021, eq. 2). With every one of
+the :math:`2^n` addresses as a neuron the intersection is the exact count
+:math:`N(n, d, t)` of :mod:`models.theory` at :math:`t = H(\\xi, p_a^\\mu)`; a random
+population of ``r`` neurons gives approximately :math:`\\mathrm{Poisson}(r N / 2^n)` of them.
+
+Implementation notes
+--------------------
+* Distances use the exact identity :math:`H(q, a) = |q| + |a| - 2\\, q\\cdot a` with a float32
+  matrix product (products of 0/1 and sums below :math:`2^{24}` are exact), chunked over
+  neurons so memory stays bounded.
+* :class:`NeuronSDM` never stores dense counters: it keeps, for every neuron, the list of the
+  patterns written to it (a CSR matrix) plus the written values. The read uses the identity
+  above — the intersections are counted by joining the active (query, neuron) pairs with the
+  per-neuron pattern lists — so its cost scales with the number of active pairs, not with
+  ``n_neurons * n_values``. ``counters`` and ``write_counts`` are materialised on demand.
+
+References
+----------
+Kanerva, P. (1988). *Sparse Distributed Memory*. MIT Press.
+Jaeckel, L. A. (1989). An alternative design for a sparse distributed memory. RIACS TR 89.28.
+Bricken, T. & Pehlevan, C. (2021). Attention approximates sparse distributed memory. NeurIPS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from models.memory import (
+    Memory,
+    as_tensor,
+    check_binary,
+    check_finite,
+    check_int,
+    check_matrix,
+    check_rows_match,
+)
+
+__all__ = [
+    "SelectedCoordinates",
+    "random_addresses",
+    "selected_coordinate_addresses",
+    "hamming_distances",
+    "activate",
+    "activate_selected",
+    "active_pairs",
+    "intersections",
+    "write",
+    "read",
+    "NeuronSDM",
+]
+
+# Working-set budget (number of elements) for one chunk of a chunked computation.
+_CHUNK_ELEMENTS = 1 << 23
+# Float32 sums of 0/1 products are exact below 2**24.
+_FLOAT32_EXACT = 1 << 24
+
+
+# --------------------------------------------------------------------------------------------
+# Address sampling
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SelectedCoordinates:
+    """Selected-coordinate neuron addresses (Jaeckel 1989).
+
+    Neuron ``j`` fires for a query ``xi`` when ``xi[coordinates[j, i]] == values[j, i]`` for
+    every ``i``.
+
+    Parameters
+    ----------
+    coordinates : Tensor of shape (n_neurons, n_inputs), int64
+        The sampled coordinates of each neuron, distinct and sorted ascending per row.
+    values : Tensor of shape (n_neurons, n_inputs), uint8
+        The bit each coordinate must take (all 1 in the hyperplane design).
+    n_dims : int
+        Address length ``n``.
+    """
+
+    coordinates: torch.Tensor
+    values: torch.Tensor
+    n_dims: int
+
+    def __post_init__(self) -> None:
+        n_dims = check_int(self.n_dims, "n_dims", low=1)
+        object.__setattr__(self, "n_dims", n_dims)
+        coordinates = check_matrix(self.coordinates, "coordinates", cols_name="n_inputs")
+        if coordinates.dtype != torch.int64:
+            if coordinates.is_floating_point() or coordinates.dtype == torch.bool:
+                raise TypeError(f"coordinates must be an integer tensor; got {coordinates.dtype}")
+            coordinates = coordinates.to(torch.int64)
+        values = check_binary(self.values, "values")
+        if values.shape != coordinates.shape:
+            raise ValueError(
+                "values must have the shape of coordinates "
+                f"{tuple(coordinates.shape)}; got {tuple(values.shape)}"
+            )
+        if coordinates.numel():
+            low, high = int(coordinates.min()), int(coordinates.max())
+            if low < 0 or high >= n_dims:
+                raise ValueError(
+                    f"coordinates must be in [0, {n_dims - 1}] for n_dims={n_dims}; "
+                    f"got range [{low}, {high}]"
+                )
+            if coordinates.shape[1] > 1 and bool((coordinates.diff(dim=1) <= 0).any()):
+                raise ValueError("coordinates must be distinct and sorted ascending in each row")
+        object.__setattr__(self, "coordinates", coordinates)
+        object.__setattr__(self, "values", values.to(coordinates.device))
+
+    @property
+    def n_neurons(self) -> int:
+        """Number of neurons ``r``."""
+        return int(self.coordinates.shape[0])
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of sampled coordinates per neuron (granule-cell fan-in)."""
+        return int(self.coordinates.shape[1])
+
+    def to(self, device: torch.device | str) -> SelectedCoordinates:
+        """Return a copy on ``device``."""
+        return SelectedCoordinates(self.coordinates.to(device), self.values.to(device), self.n_dims)
+
+
+def _check_generator(generator) -> torch.Generator:
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator; got {type(generator).__name__}")
+    return generator
+
+
+def random_addresses(n_neurons: int, n_dims: int, *, generator: torch.Generator) -> torch.Tensor:
+    """Sample uniform random binary neuron addresses (Kanerva 1988).
+
+    Parameters
+    ----------
+    n_neurons : int
+        Number of neurons ``r``.
+    n_dims : int
+        Address length ``n``.
+    generator : torch.Generator
+        Source of randomness; the result lies on its device.
+
+    Returns
+    -------
+    Tensor of shape (n_neurons, n_dims), uint8
+        Independent fair bits.
+    """
+    n_neurons = check_int(n_neurons, "n_neurons", low=0)
+    n_dims = check_int(n_dims, "n_dims", low=1)
+    generator = _check_generator(generator)
+    return torch.randint(
+        0, 2, (n_neurons, n_dims), dtype=torch.uint8, generator=generator, device=generator.device
+    )
+
+
+def selected_coordinate_addresses(
+    n_neurons: int,
+    n_dims: int,
+    n_inputs: int,
+    *,
+    generator: torch.Generator,
+    hyperplane: bool = False,
+) -> SelectedCoordinates:
+    """Sample selected-coordinate neuron addresses (Jaeckel 1989).
+
+    Each neuron samples ``n_inputs`` distinct coordinates uniformly and, for each, a uniform
+    random bit it must match (or bit 1 for all of them in the *hyperplane* design). A neuron
+    fires with probability ``2**-n_inputs`` for a uniform random query.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Number of neurons ``r``.
+    n_dims : int
+        Address length ``n``.
+    n_inputs : int
+        Coordinates per neuron, in ``[1, n_dims]`` (about 4 for a cerebellar granule cell).
+    generator : torch.Generator
+        Source of randomness; the result lies on its device.
+    hyperplane : bool
+        If true every selected coordinate must be 1.
+
+    Returns
+    -------
+    SelectedCoordinates
+    """
+    n_neurons = check_int(n_neurons, "n_neurons", low=0)
+    n_dims = check_int(n_dims, "n_dims", low=1)
+    n_inputs = check_int(n_inputs, "n_inputs", low=1, high=n_dims, context=f"for n_dims={n_dims}")
+    generator = _check_generator(generator)
+    device = generator.device
+    chunk = max(1, _CHUNK_ELEMENTS // n_dims)
+    parts = []
+    for start in range(0, n_neurons, chunk):
+        rows = min(chunk, n_neurons - start)
+        keys = torch.rand((rows, n_dims), generator=generator, device=device)
+        parts.append(keys.topk(n_inputs, dim=1).indices.sort(dim=1).values)
+    coordinates = (
+        torch.cat(parts) if parts else torch.empty((0, n_inputs), dtype=torch.int64, device=device)
+    )
+    if hyperplane:
+        values = torch.ones((n_neurons, n_inputs), dtype=torch.uint8, device=device)
+    else:
+        values = torch.randint(
+            0, 2, (n_neurons, n_inputs), dtype=torch.uint8, generator=generator, device=device
+        )
+    return SelectedCoordinates(coordinates, values, n_dims)
+
+
+# --------------------------------------------------------------------------------------------
+# Distances and activation
+# --------------------------------------------------------------------------------------------
+
+
+def _neuron_chunk(n_queries: int, width: int, chunk_size: int | None) -> int:
+    if chunk_size is not None:
+        return check_int(chunk_size, "chunk_size", low=1)
+    return max(256, _CHUNK_ELEMENTS // (max(n_queries, 1) + width))
+
+
+def _distance_chunks(queries: torch.Tensor, addresses: torch.Tensor, chunk_size: int | None):
+    """Yield ``(start, distances)`` for consecutive neuron chunks; distances int32."""
+    n_dims = queries.shape[1]
+    float_dtype = torch.float32 if n_dims < _FLOAT32_EXACT else torch.float64
+    query_float = queries.to(float_dtype)
+    query_norm = queries.sum(dim=1, dtype=torch.int32)
+    chunk = _neuron_chunk(queries.shape[0], n_dims, chunk_size)
+    for start in range(0, addresses.shape[0], chunk):
+        block = addresses[start : start + chunk]
+        dots = (query_float @ block.to(float_dtype).T).to(torch.int32)
+        block_norm = block.sum(dim=1, dtype=torch.int32)
+        yield start, query_norm[:, None] + block_norm[None, :] - 2 * dots
+
+
+def _check_pair(queries, addresses) -> tuple[torch.Tensor, torch.Tensor]:
+    addresses = check_binary(addresses, "addresses")
+    queries = check_binary(queries, "queries", n_dims=addresses.shape[1], device=addresses.device)
+    return queries, addresses
+
+
+def hamming_distances(
+    queries: torch.Tensor, addresses: torch.Tensor, *, chunk_size: int | None = None
+) -> torch.Tensor:
+    """Exact Hamming distances between every query and every address.
+
+    Computed as ``|q| + |a| - 2 q.a`` with a float matrix product, which is exact for
+    ``n_dims < 2**24`` in float32 (float64 beyond), chunked over addresses.
+
+    Parameters
+    ----------
+    queries : Tensor of shape (n_queries, n_dims), uint8 {0, 1}
+    addresses : Tensor of shape (n_neurons, n_dims), uint8 {0, 1}
+    chunk_size : int, optional
+        Addresses per chunk (default: chosen to bound the working set).
+
+    Returns
+    -------
+    Tensor of shape (n_queries, n_neurons), int32
+        Number of differing bits.
+    """
+    queries, addresses = _check_pair(queries, addresses)
+    out = torch.empty(
+        (queries.shape[0], addresses.shape[0]), dtype=torch.int32, device=addresses.device
+    )
+    for start, block in _distance_chunks(queries, addresses, chunk_size):
+        out[:, start : start + block.shape[1]] = block
+    return out
+
+
+def _check_rule(activation_radius, top_k, n_dims: int, n_neurons: int):
+    if (activation_radius is None) == (top_k is None):
+        raise ValueError(
+            "exactly one of activation_radius and top_k must be given; "
+            f"got activation_radius={activation_radius!r}, top_k={top_k!r}"
+        )
+    if activation_radius is not None:
+        activation_radius = check_int(
+            activation_radius,
+            "activation_radius",
+            low=0,
+            high=n_dims,
+            context=f"for n_dims={n_dims}",
+        )
+    if top_k is not None:
+        top_k = check_int(
+            top_k, "top_k", low=1, high=n_neurons, context=f"for n_neurons={n_neurons}"
+        )
+    return activation_radius, top_k
+
+
+def _radius_pairs(queries, addresses, radius: int, chunk_size):
+    query_idx, neuron_idx = [], []
+    for start, block in _distance_chunks(queries, addresses, chunk_size):
+        q, j = (block <= radius).nonzero(as_tuple=True)
+        query_idx.append(q)
+        neuron_idx.append(j + start)
+    return query_idx, neuron_idx
+
+
+def _top_k_pairs(queries, addresses, top_k: int, chunk_size):
+    # Unique integer keys distance * r + index make the tie rule (lower index wins) exact.
+    n_neurons = addresses.shape[0]
+    device = addresses.device
+    best = torch.empty((queries.shape[0], 0), dtype=torch.int64, device=device)
+    for start, block in _distance_chunks(queries, addresses, chunk_size):
+        index = torch.arange(start, start + block.shape[1], device=device)
+        keys = torch.cat([best, block.to(torch.int64) * n_neurons + index[None, :]], dim=1)
+        best = keys.topk(min(top_k, keys.shape[1]), dim=1, largest=False, sorted=False).values
+    neuron_idx = (best % n_neurons).reshape(-1)
+    query_idx = torch.arange(queries.shape[0], device=device).repeat_interleave(best.shape[1])
+    return [query_idx], [neuron_idx]
+
+
+def _selected_pairs(queries, selected: SelectedCoordinates, chunk_size):
+    query_idx, neuron_idx = [], []
+    chunk = chunk_size or max(64, _CHUNK_ELEMENTS // max(queries.shape[0] * selected.n_inputs, 1))
+    for start in range(0, selected.n_neurons, chunk):
+        coords = selected.coordinates[start : start + chunk]
+        match = (queries[:, coords] == selected.values[start : start + chunk][None]).all(dim=2)
+        q, j = match.nonzero(as_tuple=True)
+        query_idx.append(q)
+        neuron_idx.append(j + start)
+    return query_idx, neuron_idx
+
+
+def active_pairs(
+    queries: torch.Tensor,
+    addresses: torch.Tensor | SelectedCoordinates,
+    *,
+    activation_radius: int | None = None,
+    top_k: int | None = None,
+    chunk_size: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sparse form of :func:`activate`: the (query, neuron) index pairs that are active.
+
+    Parameters
+    ----------
+    queries : Tensor of shape (n_queries, n_dims), uint8 {0, 1}
+    addresses : Tensor of shape (n_neurons, n_dims), uint8, or SelectedCoordinates
+    activation_radius : int, optional
+        Radius ``d`` in ``[0, n_dims]``: a neuron is active when its distance is ``<= d``.
+    top_k : int, optional
+        The ``k`` nearest neurons are active, ``1 <= k <= n_neurons``; among neurons at equal
+        distance the lower index wins, so exactly ``k`` are active.
+    chunk_size : int, optional
+        Neurons per chunk.
+
+    Returns
+    -------
+    query_index, neuron_index : Tensor of shape (n_active,), int64
+        Sorted by neuron, then by query.
+    """
+    if isinstance(addresses, SelectedCoordinates):
+        if activation_radius is not None or top_k is not None:
+            raise ValueError(
+                "activation_radius and top_k must be None for SelectedCoordinates addresses; "
+                f"got activation_radius={activation_radius!r}, top_k={top_k!r}"
+            )
+        queries = check_binary(
+            queries, "queries", n_dims=addresses.n_dims, device=addresses.coordinates.device
+        )
+        query_parts, neuron_parts = _selected_pairs(queries, addresses, chunk_size)
+        n_neurons = addresses.n_neurons
+    else:
+        queries, addresses = _check_pair(queries, addresses)
+        n_neurons = addresses.shape[0]
+        activation_radius, top_k = _check_rule(
+            activation_radius, top_k, addresses.shape[1], n_neurons
+        )
+        if activation_radius is not None:
+            query_parts, neuron_parts = _radius_pairs(
+                queries, addresses, activation_radius, chunk_size
+            )
+        else:
+            query_parts, neuron_parts = _top_k_pairs(queries, addresses, top_k, chunk_size)
+    query_idx = torch.cat(query_parts) if query_parts else torch.empty(0, dtype=torch.int64)
+    neuron_idx = torch.cat(neuron_parts) if neuron_parts else torch.empty(0, dtype=torch.int64)
+    order = torch.argsort(neuron_idx * max(queries.shape[0], 1) + query_idx)
+    return query_idx[order], neuron_idx[order]
+
+
+def _dense_mask(query_idx, neuron_idx, n_queries: int, n_neurons: int, device) -> torch.Tensor:
+    mask = torch.zeros((n_queries, n_neurons), dtype=torch.bool, device=device)
+    mask[query_idx, neuron_idx] = True
+    return mask
+
+
+def activate(
+    queries: torch.Tensor,
+    addresses: torch.Tensor,
+    *,
+    activation_radius: int | None = None,
+    top_k: int | None = None,
+    chunk_size: int | None = None,
+) -> torch.Tensor:
+    """Which neurons each query activates, by radius or top-k.
+
+    Parameters
+    ----------
+    queries : Tensor of shape (n_queries, n_dims), uint8 {0, 1}
+    addresses : Tensor of shape (n_neurons, n_dims), uint8 {0, 1}
+    activation_radius : int, optional
+        Radius ``d`` in ``[0, n_dims]`` (Kanerva 1988): active when distance ``<= d``.
+    top_k : int, optional
+        The ``k`` nearest neurons, ``1 <= k <= n_neurons``. Tie rule: among neurons at equal
+        distance the lower neuron index wins, so exactly ``k`` neurons are active.
+    chunk_size : int, optional
+        Neurons per chunk.
+
+    Returns
+    -------
+    Tensor of shape (n_queries, n_neurons), bool
+    """
+    query_idx, neuron_idx = active_pairs(
+        queries, addresses, activation_radius=activation_radius, top_k=top_k, chunk_size=chunk_size
+    )
+    addresses = as_tensor(addresses, "addresses")
+    return _dense_mask(
+        query_idx,
+        neuron_idx,
+        as_tensor(queries, "queries").shape[0],
+        addresses.shape[0],
+        query_idx.device,
+    )
+
+
+def activate_selected(queries: torch.Tensor, selected: SelectedCoordinates) -> torch.Tensor:
+    """Which selected-coordinate neurons each query activates (Jaeckel 1989).
+
+    Parameters
+    ----------
+    queries : Tensor of shape (n_queries, n_dims), uint8 {0, 1}
+    selected : SelectedCoordinates
+        ``n_neurons`` neurons, each with ``n_inputs`` coordinates and required bits.
+
+    Returns
+    -------
+    Tensor of shape (n_queries, n_neurons), bool
+        True where the query matches every selected coordinate of the neuron.
+    """
+    if not isinstance(selected, SelectedCoordinates):
+        raise TypeError(f"selected must be SelectedCoordinates; got {type(selected).__name__}")
+    query_idx, neuron_idx = active_pairs(queries, selected)
+    n_queries = as_tensor(queries, "queries").shape[0]
+    return _dense_mask(
+        query_idx, neuron_idx, n_queries, selected.n_neurons, selected.coordinates.device
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Dense functional write / read (the textbook form, used as a reference and for small memories)
+# --------------------------------------------------------------------------------------------
+
+
+def _check_mask(active, name: str, n_neurons: int | None = None) -> torch.Tensor:
+    active = check_matrix(active, name, n_cols=n_neurons, cols_name="n_neurons")
+    if active.dtype != torch.bool:
+        active = check_binary(active, name).to(torch.bool)
+    return active
+
+
+def intersections(query_active: torch.Tensor, pattern_active: torch.Tensor) -> torch.Tensor:
+    """Circle intersections ``|O(xi) ∩ O(p_mu)|`` from dense activation masks.
+
+    Parameters
+    ----------
+    query_active : Tensor of shape (n_queries, n_neurons), bool
+    pattern_active : Tensor of shape (n_patterns, n_neurons), bool
+
+    Returns
+    -------
+    Tensor of shape (n_queries, n_patterns), int64
+    """
+    query_active = _check_mask(query_active, "query_active")
+    pattern_active = _check_mask(pattern_active, "pattern_active", query_active.shape[1])
+    return (query_active.to(torch.float64) @ pattern_active.to(torch.float64).T).round().long()
+
+
+def write(
+    counters: torch.Tensor,
+    write_counts: torch.Tensor,
+    active: torch.Tensor,
+    values: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Dense SDM write: add each value to the counters of the neurons its address activates.
+
+    Parameters
+    ----------
+    counters : Tensor of shape (n_neurons, n_values)
+        Current counters ``c_j``.
+    write_counts : Tensor of shape (n_neurons,), int64
+        Current write counts ``n_j``.
+    active : Tensor of shape (n_patterns, n_neurons), bool
+        Activation of the written addresses.
+    values : Tensor of shape (n_patterns, n_values)
+
+    Returns
+    -------
+    counters : Tensor of shape (n_neurons, n_values)
+        ``counters + active.T @ values`` (a new tensor).
+    write_counts : Tensor of shape (n_neurons,), int64
+        ``write_counts + active.sum(0)``.
+    """
+    counters = check_matrix(counters, "counters", cols_name="n_values")
+    active = _check_mask(active, "active", counters.shape[0])
+    values = check_finite(check_matrix(values, "values", n_cols=counters.shape[1]), "values")
+    check_rows_match(active, "active", values, "values")
+    new_counters = counters + active.to(counters.dtype).T @ values.to(counters.dtype)
+    return new_counters, write_counts + active.sum(dim=0)
+
+
+def read(
+    counters: torch.Tensor,
+    write_counts: torch.Tensor,
+    active: torch.Tensor,
+    *,
+    binary_threshold: bool = False,
+) -> torch.Tensor:
+    """Dense SDM read: summed counters of the active neurons over their summed write counts.
+
+    Parameters
+    ----------
+    counters : Tensor of shape (n_neurons, n_values)
+    write_counts : Tensor of shape (n_neurons,), int64
+    active : Tensor of shape (n_queries, n_neurons), bool
+    binary_threshold : bool
+        If true return ``(mean > 1/2)`` as floats (binary values, Kanerva 1988).
+
+    Returns
+    -------
+    Tensor of shape (n_queries, n_values)
+        Zero where no active neuron was written.
+    """
+    counters = check_matrix(counters, "counters", cols_name="n_values")
+    active = _check_mask(active, "active", counters.shape[0]).to(counters.dtype)
+    numerator = active @ counters
+    denominator = active @ write_counts.to(counters.dtype)
+    return _normalise_read(numerator, denominator, binary_threshold)
+
+
+def _normalise_read(numerator, denominator, binary_threshold: bool) -> torch.Tensor:
+    safe = torch.where(denominator > 0, denominator, torch.ones_like(denominator))
+    out = torch.where(denominator[:, None] > 0, numerator / safe[:, None], 0.0)
+    if binary_threshold:
+        out = (out > 0.5).to(out.dtype)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Memories
+# --------------------------------------------------------------------------------------------
+
+
+def _check_dtype(dtype) -> torch.dtype:
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype; got {dtype!r}")
+    return dtype
+
+
+class NeuronSDM(Memory):
+    """SDM with an explicit finite population of neurons (Kanerva 1988; Jaeckel 1989).
+
+    Storage is sparse: for each neuron the list of the written patterns (CSR) plus the written
+    values, so memory grows with the number of (pattern, neuron) activations, not with
+    ``n_neurons * n_values``. ``counters`` and ``write_counts`` are computed on demand.
+
+    Parameters
+    ----------
+    addresses : Tensor of shape (n_neurons, n_dims), uint8, or SelectedCoordinates
+        Neuron addresses ``x_a``.
+    n_values : int
+        Length of the stored values (number of Purkinje cells in the circuit).
+    activation_radius : int, optional
+        Radius ``d`` (Kanerva 1988) in ``[0, n_dims]``.
+    top_k : int, optional
+        Activate the ``k`` nearest neurons instead (lower index wins ties).
+        Exactly one of ``activation_radius`` and ``top_k`` is required for binary addresses;
+        both must be None for SelectedCoordinates.
+    binary_threshold : bool
+        If true ``read`` returns ``(mean > 1/2)`` as floats.
+    dtype : torch.dtype
+        Floating dtype of the stored values and of the read-out.
+
+    Attributes
+    ----------
+    counters : Tensor of shape (n_neurons, n_values)
+        Sum of the values written to each neuron.
+    write_counts : Tensor of shape (n_neurons,), int64
+        Number of writes each neuron received.
+    """
+
+    def __init__(
+        self,
+        addresses: torch.Tensor | SelectedCoordinates,
+        n_values: int,
+        *,
+        activation_radius: int | None = None,
+        top_k: int | None = None,
+        binary_threshold: bool = False,
+        dtype: torch.dtype = torch.float64,
+    ) -> None:
+        super().__init__()
+        self.n_values = check_int(n_values, "n_values", low=1)
+        self.dtype = _check_dtype(dtype)
+        self.binary_threshold = bool(binary_threshold)
+        if isinstance(addresses, SelectedCoordinates):
+            if activation_radius is not None or top_k is not None:
+                raise ValueError(
+                    "activation_radius and top_k must be None for SelectedCoordinates "
+                    f"addresses; got activation_radius={activation_radius!r}, top_k={top_k!r}"
+                )
+            self.selected = True
+            self.n_dims = addresses.n_dims
+            self.register_buffer("coordinates", addresses.coordinates.clone())
+            self.register_buffer("coordinate_values", addresses.values.clone())
+            n_neurons = addresses.n_neurons
+            device = addresses.coordinates.device
+        else:
+            self.selected = False
+            addresses = check_binary(addresses, "addresses")
+            self.n_dims = int(addresses.shape[1])
+            n_neurons = int(addresses.shape[0])
+            activation_radius, top_k = _check_rule(activation_radius, top_k, self.n_dims, n_neurons)
+            self.register_buffer("addresses", addresses.clone())
+            device = addresses.device
+        self.activation_radius = activation_radius
+        self.top_k = top_k
+        self.register_buffer(
+            "neuron_ptr", torch.zeros(n_neurons + 1, dtype=torch.int64, device=device)
+        )
+        self.register_buffer("neuron_patterns", torch.zeros(0, dtype=torch.int64, device=device))
+        self.register_buffer(
+            "written_values", torch.zeros((0, self.n_values), dtype=self.dtype, device=device)
+        )
+
+    _GROWING = ("neuron_patterns", "written_values")
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # The pattern store grows with every write: resize before the copy.
+        for name in self._GROWING:
+            key = prefix + name
+            if key in state_dict:
+                current = self._buffers[name]
+                self._buffers[name] = torch.empty(
+                    state_dict[key].shape, dtype=current.dtype, device=current.device
+                )
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    # -- sizes --------------------------------------------------------------------------------
+
+    @property
+    def n_neurons(self) -> int:
+        """Number of neurons ``r``."""
+        return int(self.neuron_ptr.shape[0] - 1)
+
+    @property
+    def n_patterns(self) -> int:
+        """Number of patterns written so far."""
+        return int(self.written_values.shape[0])
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the stored state."""
+        return self.neuron_ptr.device
+
+    def selected_coordinates(self) -> SelectedCoordinates:
+        """The selected-coordinate addresses (only for a selected-coordinate memory)."""
+        if not self.selected:
+            raise ValueError("this NeuronSDM has binary addresses, not SelectedCoordinates")
+        return SelectedCoordinates(self.coordinates, self.coordinate_values, self.n_dims)
+
+    # -- activation ----------------------------------------------------------------------------
+
+    def _pairs(self, queries: torch.Tensor, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        queries = check_binary(queries, name, n_dims=self.n_dims, device=self.device)
+        if self.selected:
+            return active_pairs(queries, self.selected_coordinates())
+        return active_pairs(
+            queries, self.addresses, activation_radius=self.activation_radius, top_k=self.top_k
+        )
+
+    def active(self, queries: torch.Tensor) -> torch.Tensor:
+        """Activation of the neurons by the queries.
+
+        Parameters
+        ----------
+        queries : Tensor of shape (n_queries, n_dims), uint8 {0, 1}
+
+        Returns
+        -------
+        Tensor of shape (n_queries, n_neurons), bool
+        """
+        query_idx, neuron_idx = self._pairs(queries, "queries")
+        return _dense_mask(query_idx, neuron_idx, len(queries), self.n_neurons, self.device)
+
+    # -- write ---------------------------------------------------------------------------------
+
+    def write(self, addresses: torch.Tensor, values: torch.Tensor) -> None:
+        """Write patterns: each value is added to the neurons its address activates.
+
+        Parameters
+        ----------
+        addresses : Tensor of shape (n_patterns, n_dims), uint8 {0, 1}
+            Pattern addresses ``p_a``.
+        values : Tensor of shape (n_patterns, n_values)
+            Pattern values ``p_v``, finite.
+        """
+        addresses = check_binary(addresses, "addresses", n_dims=self.n_dims, device=self.device)
+        values = check_matrix(values, "values", n_cols=self.n_values, cols_name="n_values")
+        values = check_finite(values, "values")
+        check_rows_match(addresses, "addresses", values, "values")
+        values = values.to(device=self.device, dtype=self.dtype)
+        pattern_idx, neuron_idx = self._pairs(addresses, "addresses")
+        n_old = self.n_patterns
+        n_total = n_old + values.shape[0]
+        old_neurons = torch.repeat_interleave(
+            torch.arange(self.n_neurons, device=self.device), self.neuron_ptr.diff()
+        )
+        neurons = torch.cat([old_neurons, neuron_idx])
+        patterns = torch.cat([self.neuron_patterns, pattern_idx + n_old])
+        order = torch.argsort(neurons * max(n_total, 1) + patterns)
+        counts = torch.bincount(neurons, minlength=self.n_neurons)
+        self.neuron_ptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+        self.neuron_patterns = patterns[order]
+        self.written_values = torch.cat([self.written_values, values])
+
+    # -- derived state -------------------------------------------------------------------------
+
+    @property
+    def write_counts(self) -> torch.Tensor:
+        """Tensor of shape (n_neurons,), int64: number of writes each neuron received."""
+        return self.neuron_ptr.diff()
+
+    @property
+    def counters(self) -> torch.Tensor:
+        """Tensor of shape (n_neurons, n_values): sum of the values written to each neuron.
+
+        Materialised on demand (``n_neurons * n_values`` entries), summed in write order.
+        """
+        counters = torch.zeros(
+            (self.n_neurons, self.n_values), dtype=self.dtype, device=self.device
+        )
+        neurons = torch.repeat_interleave(
+            torch.arange(self.n_neurons, device=self.device), self.write_counts
+        )
+        step = max(1, _CHUNK_ELEMENTS // self.n_values)
+        for start in range(0, neurons.shape[0], step):
+            patterns = self.neuron_patterns[start : start + step]
+            counters.index_add_(0, neurons[start : start + step], self.written_values[patterns])
+        return counters
+
+    # -- read ----------------------------------------------------------------------------------
+
+    def intersections(self, queries: torch.Tensor) -> torch.Tensor:
+        """Circle intersections with every written pattern.
+
+        Parameters
+        ----------
+        queries : Tensor of shape (n_queries, n_dims), uint8 {0, 1}
+
+        Returns
+        -------
+        Tensor of shape (n_queries, n_patterns), int64
+            ``|active(q) ∩ active(p_mu)|`` in write order.
+        """
+        query_idx, neuron_idx = self._pairs(queries, "queries")
+        n_queries = len(queries)
+        n_patterns = self.n_patterns
+        counts = torch.zeros(n_queries * n_patterns, dtype=torch.int64, device=self.device)
+        if n_patterns == 0 or query_idx.numel() == 0:
+            return counts.reshape(n_queries, n_patterns)
+        starts = self.neuron_ptr[neuron_idx]
+        lengths = self.neuron_ptr[neuron_idx + 1] - starts
+        keep = lengths > 0
+        query_idx, starts, lengths = query_idx[keep], starts[keep], lengths[keep]
+        if lengths.numel() == 0:
+            return counts.reshape(n_queries, n_patterns)
+        # Join the active (query, neuron) pairs with each neuron's pattern list, in blocks of
+        # about _CHUNK_ELEMENTS expanded entries.
+        ends = lengths.cumsum(0)
+        total = int(ends[-1])
+        marks = list(range(_CHUNK_ELEMENTS, total, _CHUNK_ELEMENTS))
+        cuts = torch.searchsorted(ends, torch.tensor(marks, device=self.device)).tolist()
+        bounds = [0, *[c + 1 for c in cuts], lengths.numel()]
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            if lo >= hi:
+                continue
+            block_lengths = lengths[lo:hi]
+            block_total = int(block_lengths.sum())
+            block_offsets = block_lengths.cumsum(0) - block_lengths
+            shift = torch.repeat_interleave(
+                starts[lo:hi] - block_offsets, block_lengths, output_size=block_total
+            )
+            positions = torch.arange(block_total, device=self.device) + shift
+            rows = torch.repeat_interleave(query_idx[lo:hi], block_lengths, output_size=block_total)
+            flat = rows * n_patterns + self.neuron_patterns[positions]
+            counts += torch.bincount(flat, minlength=n_queries * n_patterns)
+        return counts.reshape(n_queries, n_patterns)
+
+    def weights(self, queries: torch.Tensor) -> torch.Tensor:
+        """Normalised intersections: pattern weights of the read.
+
+        Parameters
+        ----------
+        queries : Tensor of shape (n_queries, n_dims), uint8 {0, 1}
+
+        Returns
+        -------
+        Tensor of shape (n_queries, n_patterns)
+            Rows sum to 1, or are zero when no written neuron is active.
+        """
+        counts = self.intersections(queries).to(self.dtype)
+        total = counts.sum(dim=1, keepdim=True)
+        return torch.where(total > 0, counts / torch.where(total > 0, total, 1.0), 0.0)
+
+    def read(self, queries: torch.Tensor) -> torch.Tensor:
+        """Summed counters of the active neurons over their summed write counts.
+
+        Parameters
+        ----------
+        queries : Tensor of shape (n_queries, n_dims), uint8 {0, 1}
+
+        Returns
+        -------
+        Tensor of shape (n_queries, n_values)
+            Zero where no active neuron was written; thresholded at 1/2 if
+            ``binary_threshold``.
+        """
+        counts = self.intersections(queries)
+        numerator = counts.to(self.dtype) @ self.written_values
+        return _normalise_read(numerator, counts.sum(dim=1).to(self.dtype), self.binary_threshold)
+
+    def extra_repr(self) -> str:
+        rule = (
+            "selected_coordinates"
+            if self.selected
+            else f"activation_radius={self.activation_radius}, top_k={self.top_k}"
+        )
+        return (
+            f"n_neurons={self.n_neurons}, n_dims={self.n_dims}, n_values={self.n_values}, "
+            f"{rule}, n_patterns={self.n_patterns}"
+        )
