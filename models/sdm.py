@@ -44,8 +44,10 @@ Bricken, T. & Pehlevan, C. (2021). Attention approximates sparse distributed mem
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from models.memory import (
@@ -70,6 +72,7 @@ __all__ = [
     "write",
     "read",
     "NeuronSDM",
+    "PatternSDM",
 ]
 
 # Working-set budget (number of elements) for one chunk of a chunked computation.
@@ -862,4 +865,203 @@ class NeuronSDM(Memory):
         return (
             f"n_neurons={self.n_neurons}, n_dims={self.n_dims}, n_values={self.n_values}, "
             f"{rule}, n_patterns={self.n_patterns}"
+        )
+
+
+def _log_intersection_table(n_dims: int, activation_radius: int) -> torch.Tensor:
+    """``ln N(n, d, t)`` for ``t = 0..n`` from :mod:`models.theory` (``-inf`` where 0)."""
+    from models import theory
+
+    distances = np.arange(n_dims + 1)
+    table = theory.log_circle_intersection(n_dims, activation_radius, distances)
+    return torch.as_tensor(np.asarray(table, dtype=np.float64))
+
+
+class PatternSDM(Memory):
+    """SDM whose neurons are all ``2**n`` addresses, in closed form (Kanerva 1988).
+
+    The weight of pattern ``mu`` for query ``xi`` is the exact circle intersection
+    ``N(n, d, t_mu)``, ``t_mu = H(xi, p_a^mu)``, normalised over the patterns — computed in log
+    space as ``softmax_mu(ln N(n, d, t_mu))``. With ``n_neurons=r`` a finite random population
+    is simulated instead: the intersection counts are drawn as
+    ``Poisson(r / 2**n * N(n, d, t_mu))`` (independently for every query and pattern, at every
+    call) and normalised. ``read = weights @ values``.
+
+    Parameters
+    ----------
+    n_dims : int
+        Address length ``n``.
+    activation_radius : int
+        Radius ``d`` in ``[0, n_dims]``.
+    n_neurons : int, optional
+        Finite population size ``r`` (``1 <= r``); None means every address is a neuron.
+    generator : torch.Generator, optional
+        Required with ``n_neurons``; its state is saved in ``state_dict``.
+    binary_threshold : bool
+        If true ``read`` returns ``(weights @ values > 1/2)`` as floats.
+    dtype : torch.dtype
+        Floating dtype of the stored values, weights and read-out.
+    """
+
+    def __init__(
+        self,
+        n_dims: int,
+        activation_radius: int,
+        *,
+        n_neurons: int | None = None,
+        generator: torch.Generator | None = None,
+        binary_threshold: bool = False,
+        dtype: torch.dtype = torch.float64,
+    ) -> None:
+        super().__init__()
+        self.n_dims = check_int(n_dims, "n_dims", low=1)
+        self.activation_radius = check_int(
+            activation_radius,
+            "activation_radius",
+            low=0,
+            high=self.n_dims,
+            context=f"for n_dims={self.n_dims}",
+        )
+        if n_neurons is not None:
+            n_neurons = check_int(n_neurons, "n_neurons", low=1)
+            if generator is None:
+                raise ValueError("generator is required when n_neurons is given; got None")
+        if generator is not None:
+            generator = _check_generator(generator)
+        self.n_neurons = n_neurons
+        self.generator = generator
+        self.binary_threshold = bool(binary_threshold)
+        self.dtype = _check_dtype(dtype)
+        self.register_buffer(
+            "log_intersection_table", _log_intersection_table(self.n_dims, self.activation_radius)
+        )
+        self.register_buffer("pattern_addresses", torch.zeros((0, self.n_dims), dtype=torch.uint8))
+        self.register_buffer("written_values", torch.zeros((0, 0), dtype=self.dtype))
+
+    _GROWING = ("pattern_addresses", "written_values")
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # The pattern store grows with every write: resize before the copy.
+        for name in self._GROWING:
+            key = prefix + name
+            if key in state_dict:
+                current = self._buffers[name]
+                self._buffers[name] = torch.empty(
+                    state_dict[key].shape, dtype=current.dtype, device=current.device
+                )
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def get_extra_state(self) -> dict:
+        """The generator state, so that a reloaded memory continues the same draws."""
+        state = None if self.generator is None else self.generator.get_state()
+        return {"generator_state": state}
+
+    def set_extra_state(self, state: dict) -> None:
+        """Restore the generator state saved by :meth:`get_extra_state`."""
+        saved = state.get("generator_state") if isinstance(state, dict) else None
+        if saved is None:
+            return
+        if self.generator is None:
+            self.generator = torch.Generator()
+        self.generator.set_state(saved)
+
+    @property
+    def n_patterns(self) -> int:
+        """Number of patterns written so far."""
+        return int(self.pattern_addresses.shape[0])
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the stored state."""
+        return self.log_intersection_table.device
+
+    def write(self, addresses: torch.Tensor, values: torch.Tensor) -> None:
+        """Store patterns.
+
+        Parameters
+        ----------
+        addresses : Tensor of shape (n_patterns, n_dims), uint8 {0, 1}
+        values : Tensor of shape (n_patterns, n_values)
+            Finite; ``n_values`` is fixed by the first write.
+        """
+        addresses = check_binary(addresses, "addresses", n_dims=self.n_dims, device=self.device)
+        n_values = self.written_values.shape[1] if self.n_patterns else None
+        values = check_finite(
+            check_matrix(values, "values", n_cols=n_values, cols_name="n_values"), "values"
+        )
+        check_rows_match(addresses, "addresses", values, "values")
+        values = values.to(device=self.device, dtype=self.dtype)
+        stored = self.written_values if self.n_patterns else values[:0]
+        self.pattern_addresses = torch.cat([self.pattern_addresses, addresses])
+        self.written_values = torch.cat([stored, values])
+
+    def log_intersections(self, queries: torch.Tensor) -> torch.Tensor:
+        """Exact ``ln N(n, d, H(xi, p_a^mu))`` for every query and pattern.
+
+        Parameters
+        ----------
+        queries : Tensor of shape (n_queries, n_dims), uint8 {0, 1}
+
+        Returns
+        -------
+        Tensor of shape (n_queries, n_patterns), float64
+            ``-inf`` where the balls do not intersect.
+        """
+        queries = check_binary(queries, "queries", n_dims=self.n_dims, device=self.device)
+        distances = hamming_distances(queries, self.pattern_addresses)
+        return self.log_intersection_table[distances.long()]
+
+    def weights(self, queries: torch.Tensor) -> torch.Tensor:
+        """Normalised intersections (exact, or Poisson-sampled with ``n_neurons``).
+
+        Parameters
+        ----------
+        queries : Tensor of shape (n_queries, n_dims), uint8 {0, 1}
+
+        Returns
+        -------
+        Tensor of shape (n_queries, n_patterns)
+            Rows sum to 1, or are zero when no pattern is within reach.
+        """
+        log_counts = self.log_intersections(queries)
+        if self.n_neurons is None:
+            peak = log_counts.max(dim=1, keepdim=True).values if self.n_patterns else None
+            if peak is None:
+                return log_counts.to(self.dtype)
+            reached = torch.isfinite(peak)
+            shifted = torch.where(reached, log_counts - torch.where(reached, peak, 0.0), -math.inf)
+            expd = shifted.exp()
+            total = expd.sum(dim=1, keepdim=True)
+            out = torch.where(reached, expd / torch.where(reached, total, 1.0), 0.0)
+            return out.to(self.dtype)
+        log_rate = math.log(self.n_neurons) - self.n_dims * math.log(2.0) + log_counts
+        rate = log_rate.exp().to(self.generator.device)
+        counts = torch.poisson(rate, generator=self.generator).to(self.device)
+        total = counts.sum(dim=1, keepdim=True)
+        return torch.where(total > 0, counts / torch.where(total > 0, total, 1.0), 0.0).to(
+            self.dtype
+        )
+
+    def read(self, queries: torch.Tensor) -> torch.Tensor:
+        """Weighted average of the stored values, ``weights(queries) @ values``.
+
+        Parameters
+        ----------
+        queries : Tensor of shape (n_queries, n_dims), uint8 {0, 1}
+
+        Returns
+        -------
+        Tensor of shape (n_queries, n_values)
+            Zero rows where no pattern is within reach; thresholded at 1/2 if
+            ``binary_threshold``.
+        """
+        out = self.weights(queries) @ self.written_values
+        if self.binary_threshold:
+            out = (out > 0.5).to(out.dtype)
+        return out
+
+    def extra_repr(self) -> str:
+        return (
+            f"n_dims={self.n_dims}, activation_radius={self.activation_radius}, "
+            f"n_neurons={self.n_neurons}, n_patterns={self.n_patterns}"
         )
