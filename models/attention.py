@@ -375,6 +375,10 @@ class ContinuousSDM(_PatternStore):
         total = torch.logsumexp(logs, dim=1, keepdim=True)
         reached = torch.isfinite(total)
         weights = torch.where(reached, torch.exp(logs - torch.where(reached, total, 0.0)), 0.0)
+        # exp(L - logsumexp L) carries a relative error ~ eps * |L| from the log-space shift;
+        # one division by the row sum brings the sum back to 1 within n_patterns * eps.
+        sums = weights.sum(dim=1, keepdim=True)
+        weights = torch.where(reached, weights / torch.where(reached, sums, 1.0), 0.0)
         return weights.to(self.dtype)
 
     def extra_repr(self) -> str:
