@@ -1,0 +1,323 @@
+"""One contract suite run against every memory of models (the models.memory.Memory interface).
+
+To add a memory, append one ``MemoryCase`` to ``CASES``: a name, a builder that turns a
+``torch.Generator`` into a fresh (empty) memory, and the address length ``n_dims``.
+
+Oracles: each property is checked against the same memory under a transformation whose effect
+is known exactly — a rebuild from the same seed (determinism), one-row batches (batch
+independence), a permutation of the patterns or of the neurons (equivariance), a state_dict
+copy into a memory built from another seed (round trip), a move between devices.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+
+from models.memory import Memory
+from models.sdm import (
+    NeuronSDM,
+    PatternSDM,
+    SelectedCoordinates,
+    random_addresses,
+    selected_coordinate_addresses,
+)
+
+
+@dataclass(frozen=True)
+class MemoryCase:
+    """How to build and feed one memory in the contract suite.
+
+    Parameters
+    ----------
+    name : str
+    build : callable (torch.Generator) -> Memory
+        A fresh, empty memory; all its randomness drawn from the generator.
+    n_dims : int
+        Address length.
+    n_values : int
+        Value length (ignored when ``autoassociative``: the values are the addresses).
+    binary : bool
+        Addresses and queries are uint8 {0, 1}; otherwise real Gaussian vectors.
+    autoassociative : bool
+        The memory requires values equal to the addresses (Hopfield).
+    stochastic : bool
+        Reads are random draws (from the memory's generator); checks that compare two
+        separate reads of one memory are skipped.
+    permute_neurons : callable (Memory, Tensor) -> Memory, optional
+        Rebuild an empty memory with its neurons reordered by a permutation; None where the
+        memory has no neurons, or (top-k) where the tie rule makes the result depend on order
+        by design.
+    """
+
+    name: str
+    build: Callable[[torch.Generator], Memory]
+    n_dims: int
+    n_values: int = 3
+    binary: bool = True
+    autoassociative: bool = False
+    stochastic: bool = False
+    permute_neurons: Callable[[Memory, torch.Tensor], Memory] | None = None
+
+
+def permuted_neuron_sdm(memory: NeuronSDM, permutation: torch.Tensor) -> NeuronSDM:
+    """The same empty NeuronSDM with neuron ``i`` moved to position ``permutation[i]``."""
+    order = torch.argsort(permutation)
+    if memory.selected:
+        addresses = SelectedCoordinates(
+            memory.coordinates[order], memory.coordinate_values[order], memory.n_dims
+        )
+    else:
+        addresses = memory.addresses[order]
+    return NeuronSDM(
+        addresses,
+        memory.n_values,
+        activation_radius=memory.activation_radius,
+        top_k=memory.top_k,
+        binary_threshold=memory.binary_threshold,
+        dtype=memory.dtype,
+    )
+
+
+CASES = [
+    MemoryCase(
+        "neuron_radius",
+        lambda g: NeuronSDM(random_addresses(400, 16, generator=g), 3, activation_radius=5),
+        16,
+        permute_neurons=permuted_neuron_sdm,
+    ),
+    MemoryCase(
+        "neuron_top_k",
+        lambda g: NeuronSDM(random_addresses(400, 16, generator=g), 3, top_k=30),
+        16,
+    ),
+    MemoryCase(
+        "neuron_selected",
+        lambda g: NeuronSDM(selected_coordinate_addresses(600, 16, 3, generator=g), 3),
+        16,
+        permute_neurons=permuted_neuron_sdm,
+    ),
+    MemoryCase(
+        "neuron_hyperplane_float32",
+        lambda g: NeuronSDM(
+            selected_coordinate_addresses(600, 16, 2, generator=g, hyperplane=True),
+            3,
+            dtype=torch.float32,
+        ),
+        16,
+        permute_neurons=permuted_neuron_sdm,
+    ),
+    MemoryCase("pattern_exact", lambda g: PatternSDM(16, 5), 16),
+    MemoryCase(
+        "pattern_finite",
+        lambda g: PatternSDM(16, 5, n_neurons=2**14, generator=g),
+        16,
+        stochastic=True,
+    ),
+]
+
+N_PATTERNS = 10
+N_QUERIES = 6
+
+
+def generator(seed: int) -> torch.Generator:
+    child = np.random.SeedSequence(seed).spawn(1)[0]
+    return torch.Generator().manual_seed(int(child.generate_state(1)[0]))
+
+
+def sample_keys(case: MemoryCase, count: int, g: torch.Generator) -> torch.Tensor:
+    if case.binary:
+        return random_addresses(count, case.n_dims, generator=g)
+    return torch.randn(count, case.n_dims, generator=g, dtype=torch.float64)
+
+
+def sample_data(case: MemoryCase, seed: int):
+    """Patterns, values and queries; half the queries are stored addresses (non-zero weights)."""
+    g = generator(seed)
+    addresses = sample_keys(case, N_PATTERNS, g)
+    if case.autoassociative:
+        values = addresses.to(torch.float64)
+    else:
+        values = torch.randn(N_PATTERNS, case.n_values, generator=g, dtype=torch.float64)
+    queries = torch.cat([addresses[: N_QUERIES // 2], sample_keys(case, N_QUERIES // 2, g)])
+    return addresses, values, queries
+
+
+def built_and_written(case: MemoryCase, seed: int = 0, data_seed: int = 1):
+    memory = case.build(generator(seed))
+    addresses, values, queries = sample_data(case, data_seed)
+    memory.write(addresses, values)
+    return memory, addresses, values, queries
+
+
+def tolerance(tensor: torch.Tensor) -> dict:
+    # Float reorderings (batched BLAS) differ by a few ulps: 1e-12 in float64, 1e-5 in float32.
+    return (
+        {"rtol": 1e-12, "atol": 1e-12}
+        if tensor.dtype == torch.float64
+        else {
+            "rtol": 1e-5,
+            "atol": 1e-6,
+        }
+    )
+
+
+def n_values_of(case: MemoryCase) -> int:
+    return case.n_dims if case.autoassociative else case.n_values
+
+
+ids = [case.name for case in CASES]
+cases = pytest.mark.parametrize("case", CASES, ids=ids)
+
+
+@cases
+def test_is_a_memory_with_shapes_dtypes_and_normalised_weights(case):
+    memory, _, _, queries = built_and_written(case)
+    assert isinstance(memory, Memory)
+    out = memory.read(queries)
+    weights = memory.weights(queries)
+    assert out.shape == (N_QUERIES, n_values_of(case)) and out.is_floating_point()
+    assert weights.shape == (N_QUERIES, N_PATTERNS) and weights.is_floating_point()
+    assert torch.equal(memory(queries), out) or case.stochastic
+    assert bool((weights >= 0).all())
+    # Oracle: the interface — each row sums to 1, or is all zero when nothing is reached.
+    sums = weights.sum(dim=1).double()
+    assert bool(((sums - 1).abs() < 1e-5).logical_or(sums == 0).all())
+    assert bool((sums[: N_QUERIES // 2] > 0).all())  # a stored address reaches its pattern
+
+
+@cases
+def test_deterministic_under_a_generator(case):
+    # Oracle: the same seeds must give bit-identical memories and reads.
+    first, _, _, queries = built_and_written(case, seed=5)
+    second, _, _, _ = built_and_written(case, seed=5)
+    assert torch.equal(first.weights(queries), second.weights(queries))
+    assert torch.equal(first.read(queries), second.read(queries))
+
+
+@cases
+def test_batch_independence(case):
+    # Oracle: reading queries one at a time gives the rows of the batched read.
+    if case.stochastic:
+        pytest.skip("two reads of a stochastic memory are different draws")
+    memory, _, _, queries = built_and_written(case)
+    batched = memory.read(queries)
+    single = torch.cat([memory.read(queries[i : i + 1]) for i in range(N_QUERIES)])
+    torch.testing.assert_close(single, batched, **tolerance(batched))
+    weights = memory.weights(queries)
+    single_weights = torch.cat([memory.weights(queries[i : i + 1]) for i in range(N_QUERIES)])
+    torch.testing.assert_close(single_weights, weights, **tolerance(weights))
+
+
+@cases
+def test_equivariant_to_pattern_order(case):
+    # Oracle: permuting the written patterns permutes the weight columns and leaves the read.
+    if case.stochastic:
+        pytest.skip("two reads of a stochastic memory are different draws")
+    memory, addresses, values, queries = built_and_written(case)
+    permutation = torch.randperm(N_PATTERNS, generator=generator(7))
+    shuffled = case.build(generator(0))
+    shuffled.write(addresses[permutation], values[permutation])
+    reference = memory.read(queries)
+    torch.testing.assert_close(shuffled.read(queries), reference, **tolerance(reference))
+    weights = memory.weights(queries)
+    torch.testing.assert_close(
+        shuffled.weights(queries), weights[:, permutation], **tolerance(weights)
+    )
+
+
+@cases
+def test_invariant_to_neuron_order(case):
+    # Oracle: the unpermuted memory — which neuron has which index must not matter.
+    if case.permute_neurons is None:
+        pytest.skip("no neurons, or top-k whose tie rule depends on the neuron index by design")
+    memory = case.build(generator(0))
+    n_neurons = memory.n_neurons
+    permuted = case.permute_neurons(memory, torch.randperm(n_neurons, generator=generator(8)))
+    addresses, values, queries = sample_data(case, 1)
+    memory.write(addresses, values)
+    permuted.write(addresses, values)
+    assert torch.equal(permuted.weights(queries), memory.weights(queries))
+    assert torch.equal(permuted.read(queries), memory.read(queries))
+
+
+@cases
+def test_state_dict_round_trip(case):
+    # Oracle: the original memory. The target is built from another seed and already holds
+    # other patterns, so every piece of state must come from the state_dict.
+    memory, _, _, queries = built_and_written(case, seed=0, data_seed=1)
+    buffer = io.BytesIO()
+    torch.save(memory.state_dict(), buffer)
+    buffer.seek(0)
+    target = case.build(generator(99))
+    other_addresses, other_values, _ = sample_data(case, 98)
+    target.write(other_addresses[:3], other_values[:3])
+    target.load_state_dict(torch.load(buffer, weights_only=False))
+    assert torch.equal(target.weights(queries), memory.weights(queries))
+    assert torch.equal(target.read(queries), memory.read(queries))
+
+
+@cases
+def test_to_cpu_device(case):
+    # Oracle: the same memory before the move (.to on the current device is the identity).
+    memory, _, _, queries = built_and_written(case, seed=3)
+    twin, _, _, _ = built_and_written(case, seed=3)
+    moved = twin.to(torch.device("cpu"))
+    assert moved is twin
+    assert torch.equal(moved.read(queries), memory.read(queries))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@cases
+def test_to_cuda_matches_cpu(case):
+    # Oracle: the CPU memory built from the same seed; float tolerance for GPU reductions.
+    memory, _, _, queries = built_and_written(case, seed=3)
+    twin, _, _, _ = built_and_written(case, seed=3)
+    twin = twin.to(torch.device("cuda"))
+    out = twin.read(queries.cuda())
+    assert out.device.type == "cuda"
+    reference = memory.read(queries)
+    torch.testing.assert_close(out.cpu(), reference, **tolerance(reference))
+    weights = twin.weights(queries.cuda())
+    assert weights.device.type == "cuda"
+    if not case.stochastic:
+        torch.testing.assert_close(weights.cpu(), memory.weights(queries), **tolerance(reference))
+
+
+@cases
+def test_bad_inputs_raise_value_error_naming_the_argument(case):
+    memory = case.build(generator(0))
+    write_params = list(inspect.signature(memory.write).parameters)
+    address_name, values_name = write_params[0], write_params[1]
+    addresses, values, queries = sample_data(case, 1)
+    memory.write(addresses, values)
+    with pytest.raises(ValueError, match="queries"):
+        memory.read(queries[:, :-1])  # wrong n_dims
+    with pytest.raises(ValueError, match="queries"):
+        memory.read(queries[0])  # 1-D
+    with pytest.raises(ValueError, match=address_name):
+        memory.write(addresses[:, :-1], values)
+    with pytest.raises(ValueError, match=values_name):
+        memory.write(addresses, values[:-1])  # row mismatch
+    nan_values = values.clone()
+    nan_values[0, 0] = float("nan")
+    with pytest.raises(ValueError, match=values_name):
+        memory.write(addresses, nan_values)
+    nan_queries = queries.to(torch.float64)
+    nan_queries[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="queries"):
+        memory.weights(nan_queries)
+    if case.binary:
+        with pytest.raises(ValueError, match="queries"):
+            memory.read(queries.to(torch.float64) * 0.5)  # non-binary
+        with pytest.raises(ValueError, match=address_name):
+            memory.write(addresses.to(torch.int64) * 2, values)
+    # The failed calls left the memory unchanged.
+    assert memory.weights(queries).shape == (N_QUERIES, N_PATTERNS)
