@@ -1,0 +1,380 @@
+"""Write m patterns, then read q queries: the experiment protocol on a built circuit.
+
+One presentation window per pattern or query (see :mod:`cerebellum.circuit`). Inputs enter
+the network through three ``TimedArray`` s indexed by window, rebuilt for every run:
+
+- ``mf_pattern(t, f)`` -- 1 if mossy fibre ``f`` is active in the window (``f = 2 i + bit_i``);
+- ``cf_value(t, c)`` -- the climbing-fibre signal: the value written on Purkinje channel ``c``
+  (the pattern's value, then its one-hot pattern code on the pattern channels);
+- ``plasticity_gate(t)`` -- 1 during writes, 0 during reads, so reads never change a weight
+  or a write count.
+
+Because reads leave weights and write counts untouched, reads of different query sets see the
+same written state; :meth:`Protocol.store` / :meth:`Protocol.restore` (runtime device) also
+rewind the clock, the monitors and Brian2's random state so a read can be repeated exactly.
+With ``cpp_standalone`` nothing runs until :func:`run_protocol` builds the project once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import brian2
+import numpy as np
+import torch
+from brian2 import TimedArray
+
+from cerebellum.circuit import Circuit, build_circuit
+from cerebellum.params import CircuitParams
+from cerebellum.readout import Readout
+from cerebellum.wiring import Wiring
+
+__all__ = ["Protocol", "ProtocolResult", "run_protocol"]
+
+
+def _as_numpy(name: str, array) -> np.ndarray:
+    if isinstance(array, torch.Tensor):
+        return array.detach().cpu().numpy()
+    if isinstance(array, np.ndarray):
+        return array
+    if isinstance(array, list | tuple):
+        return np.asarray(array)
+    raise TypeError(f"{name} must be a numpy array or torch tensor; got {type(array).__name__}")
+
+
+def _binary_matrix(name: str, array, n_dims: int) -> np.ndarray:
+    array = _as_numpy(name, array)
+    if array.ndim != 2 or array.shape[1] != n_dims:
+        raise ValueError(f"{name} must have shape (n, {n_dims}); got {array.shape}")
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8)
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise TypeError(f"{name} must be numeric; got dtype {array.dtype}")
+    if array.size and not np.isin(array, (0, 1)).all():
+        bad = array[~np.isin(array, (0, 1))].ravel()[0]
+        raise ValueError(f"{name} must be binary (0 or 1); got value {bad}")
+    return array.astype(np.uint8)
+
+
+def _value_matrix(name: str, array, n_values: int, n_rows: int) -> np.ndarray:
+    array = _as_numpy(name, array)
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise TypeError(f"{name} must be numeric; got dtype {array.dtype}")
+    if array.ndim != 2 or array.shape != (n_rows, n_values):
+        raise ValueError(f"{name} must have shape ({n_rows}, {n_values}); got {array.shape}")
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite")
+    return array
+
+
+class Protocol:
+    """Drives a :class:`~cerebellum.circuit.Circuit`: writes, reads, store and restore.
+
+    Parameters
+    ----------
+    circuit : Circuit
+        A freshly built circuit (no run yet).
+    """
+
+    def __init__(self, circuit: Circuit) -> None:
+        if not isinstance(circuit, Circuit):
+            raise TypeError(f"circuit must be a Circuit; got {type(circuit).__name__}")
+        self.circuit = circuit
+        self._n_windows = 0
+        self._n_written = 0
+        self._stored: dict[str, tuple[int, int]] = {}
+
+    @property
+    def n_written(self) -> int:
+        """Patterns written so far."""
+        return self._n_written
+
+    # -- running ------------------------------------------------------------------------------
+
+    def _run_windows(self, bits: np.ndarray, cf_values: np.ndarray | None) -> int:
+        """Simulate one window per row of ``bits``; returns the first window index."""
+        c = self.circuit
+        start, n_new = self._n_windows, bits.shape[0]
+        total = start + n_new
+        n_dims = c.params.granule.n_dims
+        mossy = np.zeros((total, 2 * n_dims))
+        rows = np.repeat(np.arange(start, total), n_dims)
+        mossy[rows, (2 * np.arange(n_dims)[None, :] + bits).ravel()] = 1.0
+        climbing = np.zeros((total, c.n_channels))
+        gate = np.zeros(total)
+        if cf_values is not None:
+            climbing[start:] = cf_values
+            gate[start:] = 1.0
+        duration = c.window_duration
+        namespace = dict(c.constants)
+        namespace["mf_pattern"] = TimedArray(mossy, dt=duration)
+        namespace["cf_value"] = TimedArray(climbing, dt=duration)
+        namespace["plasticity_gate"] = TimedArray(gate, dt=duration)
+        if n_new:
+            c.network.run(n_new * duration, namespace=namespace)
+        self._n_windows = total
+        return start
+
+    def write(self, addresses, values) -> None:
+        """Write patterns with plasticity on (one window each, in order).
+
+        Parameters
+        ----------
+        addresses : ndarray or Tensor of shape (n_patterns, n_dims), {0, 1}
+            Pattern addresses ``p_a``.
+        values : ndarray or Tensor of shape (n_patterns, n_values), float
+            Pattern values ``p_v``, carried by the climbing fibres.
+        """
+        c = self.circuit
+        bits = _binary_matrix("addresses", addresses, c.params.granule.n_dims)
+        values = _value_matrix("values", values, c.n_values, bits.shape[0])
+        n_new = bits.shape[0]
+        if c.n_pattern_channels and self._n_written + n_new > c.n_pattern_channels:
+            raise ValueError(
+                f"addresses: at most n_pattern_channels={c.n_pattern_channels} patterns can be "
+                f"written; got {self._n_written} + {n_new}"
+            )
+        one_hot = np.zeros((n_new, c.n_pattern_channels))
+        if c.n_pattern_channels:
+            one_hot[np.arange(n_new), self._n_written + np.arange(n_new)] = 1.0
+        self._run_windows(bits, np.concatenate([values, one_hot], axis=1))
+        self._n_written += n_new
+
+    def schedule_read(self, queries) -> tuple[int, np.ndarray]:
+        """Simulate (or, standalone, queue) the read windows; see :meth:`read`.
+
+        Returns
+        -------
+        start : int
+            Index of the first read window (pass to :meth:`collect`).
+        queries : ndarray of shape (n_queries, n_dims), uint8
+        """
+        bits = _binary_matrix("queries", queries, self.circuit.params.granule.n_dims)
+        return self._run_windows(bits, None), bits
+
+    def read(self, queries) -> Readout:
+        """Read queries with plasticity off (runtime device).
+
+        Parameters
+        ----------
+        queries : ndarray or Tensor of shape (n_queries, n_dims), {0, 1}
+
+        Returns
+        -------
+        Readout
+        """
+        if self.circuit.standalone:
+            raise ValueError(
+                "device: read() needs the runtime device; with cpp_standalone use run_protocol"
+            )
+        start, bits = self.schedule_read(queries)
+        return self.collect(start, bits)
+
+    def store(self, name: str = "written") -> None:
+        """Snapshot the network state (runtime device), e.g. right after the writes."""
+        if self.circuit.standalone:
+            raise ValueError("device: store() needs the runtime device; got cpp_standalone")
+        self.circuit.network.store(name)
+        self._stored[name] = (self._n_windows, self._n_written)
+
+    def restore(self, name: str = "written") -> None:
+        """Return to a snapshot made by :meth:`store`."""
+        if name not in self._stored:
+            raise ValueError(f"name must be a stored snapshot {sorted(self._stored)}; got {name!r}")
+        self.circuit.network.restore(name)
+        self._n_windows, self._n_written = self._stored[name]
+
+    # -- read-out -----------------------------------------------------------------------------
+
+    def _window_of(self, times_s: np.ndarray) -> np.ndarray:
+        dt = float(self.circuit.params.dynamics.dt)
+        steps = np.floor(np.asarray(times_s) / dt + 0.5).astype(np.int64)
+        return steps // self.circuit.timing.n_steps
+
+    def collect(self, start: int, queries: np.ndarray) -> Readout:
+        """Gather the monitors of windows ``start .. start + len(queries) - 1`` into a Readout.
+
+        Parameters
+        ----------
+        start : int
+            From :meth:`schedule_read`.
+        queries : ndarray of shape (n_queries, n_dims), uint8
+
+        Returns
+        -------
+        Readout
+        """
+        c = self.circuit
+        mon = c.monitors
+        n_q = queries.shape[0]
+        n_v, n_c = c.n_values, c.n_channels
+        spikes = mon["granule_spikes"]
+        window = self._window_of(np.asarray(spikes.t_)) - start
+        keep = (window >= 0) & (window < n_q)
+        active = np.zeros((n_q, c.params.granule.n_neurons), dtype=bool)
+        active[window[keep], np.asarray(spikes.i)[keep]] = True
+
+        def per_window(monitor, names, n_cells):
+            win = self._window_of(np.asarray(monitor.t_)) - start
+            sel = (win >= 0) & (win < n_q)
+            cells = np.asarray(monitor.i)[sel]
+            out = []
+            for name in names:
+                values = monitor.variables[name].get_value()
+                grid = np.full((n_q, n_cells), np.nan)
+                grid[win[sel], cells] = np.asarray(values, dtype=np.float64)[sel]
+                out.append(grid)
+            return out
+
+        pf_input, read, rate = per_window(mon["purkinje"], ("pf_input", "read", "rate"), n_c)
+        (dcn_rate,) = per_window(mon["dcn"], ("rate",), n_v)
+        (write_input,) = per_window(mon["mli"], ("write_count_input",), 1)
+        (active_count,) = per_window(mon["golgi"], ("active_count",), 1)
+        pl = c.params.plasticity
+        w0, dw = pl.pf_weight_initial, pl.pf_weight_step
+        intersections = (w0 * active_count + dw * write_input - pf_input[:, n_v:]) / (2 * dw)
+        total = intersections.sum(axis=1, keepdims=True)
+        weights = np.divide(intersections, total, out=np.zeros_like(intersections), where=total > 0)
+        onset = (start + np.arange(n_q)) * float(c.window_duration)
+        return Readout(
+            queries=queries,
+            active_granule=active,
+            golgi_active_count=active_count[:, 0],
+            mli_write_count_input=write_input[:, 0],
+            purkinje_input=pf_input,
+            purkinje_rate_hz=rate,
+            dcn_rate_hz=dcn_rate,
+            read=read[:, :n_v],
+            pattern_intersections=intersections,
+            pattern_weights=weights,
+            query_onset_s=onset,
+        )
+
+    # -- synaptic state ------------------------------------------------------------------------
+
+    def pf_weights(self) -> np.ndarray:
+        """PF -> Purkinje weights ``w``.
+
+        Returns
+        -------
+        ndarray of shape (n_neurons, n_channels), float64
+        """
+        c = self.circuit
+        syn = c.groups["granule_purkinje"]
+        weights = np.empty((c.params.granule.n_neurons, c.n_channels))
+        weights[np.asarray(syn.i[:]), np.asarray(syn.j[:])] = np.asarray(syn.w[:])
+        return weights
+
+    def write_counts(self) -> np.ndarray:
+        """Write counts stored at the PF -> MLI synapses.
+
+        Returns
+        -------
+        ndarray of shape (n_neurons,), float64 (integer-valued)
+        """
+        c = self.circuit
+        syn = c.groups["granule_mli"]
+        counts = np.empty(c.params.granule.n_neurons)
+        counts[np.asarray(syn.i[:])] = np.asarray(syn.n_writes[:])
+        return counts
+
+    def counters(self) -> np.ndarray:
+        """The mirror's counters decoded from the weights: ``(w0 + dw n_writes - w) / (2 dw)``.
+
+        Returns
+        -------
+        ndarray of shape (n_neurons, n_channels), float64
+        """
+        pl = self.circuit.params.plasticity
+        w0, dw = pl.pf_weight_initial, pl.pf_weight_step
+        return (w0 + dw * self.write_counts()[:, None] - self.pf_weights()) / (2 * dw)
+
+
+@dataclass(frozen=True)
+class ProtocolResult:
+    """Everything :func:`run_protocol` measured.
+
+    Attributes
+    ----------
+    readouts : list of Readout
+        One per query set, each read from the same written state.
+    pf_weights : ndarray of shape (n_neurons, n_channels)
+    write_counts : ndarray of shape (n_neurons,)
+    counters : ndarray of shape (n_neurons, n_channels)
+    """
+
+    readouts: list[Readout]
+    pf_weights: np.ndarray
+    write_counts: np.ndarray
+    counters: np.ndarray
+
+
+def run_protocol(
+    params: CircuitParams,
+    wiring: Wiring,
+    addresses,
+    values,
+    query_sets: list,
+    *,
+    rng: np.random.Generator,
+    pattern_channels: bool = True,
+) -> ProtocolResult:
+    """Build the circuit, write the patterns, read every query set from the written state.
+
+    Works on both devices: at runtime it stores the state after the writes and restores it
+    before each query set; with ``cpp_standalone`` it queues everything, builds and runs the
+    project once, then returns the device to runtime.
+
+    Parameters
+    ----------
+    params : CircuitParams
+    wiring : Wiring
+    addresses : ndarray of shape (n_patterns, n_dims), {0, 1}
+    values : ndarray of shape (n_patterns, n_values), float
+    query_sets : list of ndarray of shape (n_queries, n_dims), {0, 1}
+    rng : numpy.random.Generator
+        Seeds Brian2 (Poisson spikes).
+    pattern_channels : bool
+        Add one one-hot Purkinje channel per pattern (pattern weights in the readouts).
+
+    Returns
+    -------
+    ProtocolResult
+    """
+    if not isinstance(query_sets, list | tuple):
+        raise TypeError(f"query_sets must be a list of arrays; got {type(query_sets).__name__}")
+    values_np = _as_numpy("values", values)
+    if values_np.ndim != 2:
+        raise ValueError(f"values must have shape (n_patterns, n_values); got {values_np.shape}")
+    n_patterns, n_values = values_np.shape
+    circuit = build_circuit(
+        params,
+        wiring,
+        n_values=n_values,
+        n_pattern_channels=n_patterns if pattern_channels else 0,
+        rng=rng,
+    )
+    protocol = Protocol(circuit)
+    if not circuit.standalone:
+        protocol.write(addresses, values_np)
+        protocol.store("written")
+        readouts = []
+        for queries in query_sets:
+            protocol.restore("written")
+            readouts.append(protocol.read(queries))
+        return ProtocolResult(
+            readouts, protocol.pf_weights(), protocol.write_counts(), protocol.counters()
+        )
+    try:
+        protocol.write(addresses, values_np)
+        scheduled = [protocol.schedule_read(queries) for queries in query_sets]
+        device = brian2.get_device()
+        device.build(run=True, compile=True, directory=device.project_dir)
+        readouts = [protocol.collect(start, bits) for start, bits in scheduled]
+        return ProtocolResult(
+            readouts, protocol.pf_weights(), protocol.write_counts(), protocol.counters()
+        )
+    finally:
+        brian2.device.reinit()
+        brian2.set_device("runtime")
