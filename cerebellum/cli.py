@@ -1,6 +1,267 @@
+"""The ``cerebellar-sdm`` command line (also ``python -m cerebellum``).
+
+The CLI parses arguments, calls the library and prints or writes results; it holds no science.
+Each subcommand is an ``_add_<name>_parser(subparsers)`` function that registers its options
+and a ``_run_<name>(args) -> int`` function; heavy modules (Brian2, torch) are imported inside
+the subcommand that needs them, so ``cerebellar-sdm theory`` never imports Brian2. A
+``ValueError`` or ``TypeError`` from the library becomes one line
+``cerebellar-sdm: error: <message>`` on stderr and exit code 2; argparse errors also exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
 import sys
 
+__all__ = ["main"]
 
-def main(argv=None) -> int:
-    print("cerebellar-sdm: not yet", file=sys.stderr)
-    return 2
+PROG = "cerebellar-sdm"
+
+
+# --------------------------------------------------------------------------- parsing helpers
+
+
+def _count(text: str) -> int:
+    """Parse a positive count: ``1000000``, ``1e6``, ``2^64`` or ``2**64``."""
+    text = text.strip()
+    power = re.fullmatch(r"(\d+)\s*(?:\^|\*\*)\s*(\d+)", text)
+    try:
+        if power:
+            value = int(power.group(1)) ** int(power.group(2))
+        elif re.fullmatch(r"\d+", text):
+            value = int(text)
+        else:
+            number = float(text)
+            if not (math.isfinite(number) and number.is_integer()):
+                raise ValueError
+            value = int(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer such as 1000000, 1e6 or 2^64; got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _exp_or_none(log_value: float) -> float | None:
+    """exp(log_value), or None where it is not representable as a float."""
+    if log_value == -math.inf:
+        return 0.0
+    if not math.isfinite(log_value) or log_value > 709.0:
+        return None
+    return math.exp(log_value)
+
+
+def _format_log(log_value: float) -> str:
+    """Format exp(log_value) in scientific notation, also beyond the float range."""
+    if log_value == -math.inf:
+        return "0"
+    exponent = math.floor(log_value / math.log(10.0))
+    mantissa = math.exp(log_value - exponent * math.log(10.0))
+    if mantissa >= 9.995:
+        mantissa, exponent = mantissa / 10.0, exponent + 1
+    return f"{mantissa:.3g}e{exponent:+d}"
+
+
+def _describe_neurons(n_neurons: int | None, n_dims: int) -> str:
+    if n_neurons is None:
+        return f"2^{n_dims} (every address is a neuron)"
+    return str(n_neurons)
+
+
+# --------------------------------------------------------------------------- theory
+
+
+def _add_theory_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "theory",
+        help="exact SDM theory: activation, beta fits, optimal radii, intersections",
+        description=(
+            "Print the exact Sparse Distributed Memory theory for one setting: activation "
+            "probability, expected active neurons, the softmax beta by every fit method, the "
+            "optimal radii (Bricken & Pehlevan 2021, Appendix B.5) and circle intersections "
+            "by distance."
+        ),
+    )
+    parser.add_argument("--n-dims", type=int, default=64, help="address length n (default 64)")
+    parser.add_argument(
+        "--radius", type=int, default=11, help="activation radius d in bits (default 11)"
+    )
+    parser.add_argument(
+        "--n-neurons",
+        type=_count,
+        default=None,
+        help="neurons r at random addresses, e.g. 1e6 or 2^40 (default: all 2^n addresses)",
+    )
+    parser.add_argument(
+        "--n-patterns",
+        type=_count,
+        default=1024,
+        help="stored patterns m for the optimal radii and critical distance (default 1024)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(func=_run_theory)
+
+
+def _table_distances(n_dims: int, radius: int, rows: int = 10) -> list[int]:
+    last = min(2 * radius + 1, n_dims)
+    step = max(1, math.ceil((last + 1) / rows))
+    distances = list(range(0, last + 1, step))
+    for extra in (2 * radius, 2 * radius + 1):
+        if extra <= n_dims and extra not in distances:
+            distances.append(extra)
+    return sorted(distances)
+
+
+def _theory_results(args) -> dict:
+    from models import theory
+
+    n_dims, radius = args.n_dims, args.radius
+    n_neurons, n_patterns = args.n_neurons, args.n_patterns
+    probability = theory.activation_probability(n_dims, radius)
+    # expected active neurons p * r, with r = 2^n by default; in logs (r may be huge)
+    log_r = n_dims * math.log(2.0) if n_neurons is None else math.log(n_neurons)
+    log_active = math.log(probability) + log_r if probability > 0 else -math.inf
+
+    betas = {}
+    for method in ("ols", "reference", "softmax"):
+        try:
+            fit = theory.fit_beta(n_dims, radius, method=method)
+        except ValueError as error:  # e.g. radius too small for a regression
+            betas[method] = {"error": str(error)}
+            continue
+        betas[method] = {"beta": fit.beta, "bias": fit.bias, "r_squared": fit.r_squared}
+
+    optimal = {
+        criterion: theory.optimal_radius(n_dims, n_patterns, n_neurons, criterion=criterion)
+        for criterion in ("snr", "memory", "critical_distance")
+    }
+    distances = _table_distances(n_dims, radius)
+    log_counts = theory.log_circle_intersection(n_dims, radius, distances)
+    cosines = theory.hamming_to_cosine(distances, n_dims)
+    rows = []
+    for distance, cosine, log_count in zip(distances, cosines, log_counts, strict=True):
+        try:
+            expected = float(
+                theory.circle_intersection(n_dims, radius, distance, n_neurons=n_neurons)
+            )
+        except ValueError:  # beyond the float range
+            expected = None
+        rows.append(
+            {
+                "distance": int(distance),
+                "cosine": float(cosine),
+                "log_intersection": _finite_or_none(float(log_count)),
+                "expected_neurons": expected,
+            }
+        )
+    return {
+        "n_dims": n_dims,
+        "activation_radius": radius,
+        "n_neurons": n_neurons,
+        "n_patterns": n_patterns,
+        "activation_probability": probability,
+        "log_expected_active_neurons": _finite_or_none(log_active),
+        "expected_active_neurons": _exp_or_none(log_active),
+        "beta": betas,
+        "optimal_radius": optimal,
+        "critical_distance": theory.critical_distance(n_dims, radius, n_patterns, n_neurons),
+        "intersections": rows,
+    }
+
+
+def _print_theory(results: dict) -> None:
+    n_dims, radius = results["n_dims"], results["activation_radius"]
+    print(
+        f"SDM theory: n_dims={n_dims}, activation_radius={radius}, "
+        f"n_neurons={_describe_neurons(results['n_neurons'], n_dims)}, "
+        f"n_patterns={results['n_patterns']}"
+    )
+    print(f"activation probability p = {results['activation_probability']:.6g}")
+    log_active = results["log_expected_active_neurons"]
+    print(
+        "expected active neurons p*r = "
+        + (_format_log(log_active) if log_active is not None else "0")
+    )
+    print("beta (ln N ~ bias + beta * cos):")
+    for method, fit in results["beta"].items():
+        if "error" in fit:
+            print(f"  {method:<10} n/a ({fit['error']})")
+        else:
+            print(
+                f"  {method:<10} {fit['beta']:10.4f}   bias {fit['bias']:10.4f}   "
+                f"R^2 {fit['r_squared']:.5f}"
+            )
+    optimal = results["optimal_radius"]
+    print(
+        f"optimal radius for n_patterns={results['n_patterns']}: snr {optimal['snr']}, "
+        f"memory {optimal['memory']}, critical_distance {optimal['critical_distance']}"
+    )
+    print(f"critical distance at radius {radius}: {results['critical_distance']} bits")
+    print("intersections by distance t:")
+    print(f"  {'t':>5}  {'cos':>8}  {'ln N':>12}  {'expected neurons':>16}")
+    for row in results["intersections"]:
+        log_count = row["log_intersection"]
+        expected = row["expected_neurons"]
+        print(
+            f"  {row['distance']:>5}  {row['cosine']:>8.4f}  "
+            f"{(f'{log_count:.4f}' if log_count is not None else '-inf'):>12}  "
+            f"{(f'{expected:.6g}' if expected is not None else 'overflow'):>16}"
+        )
+
+
+def _run_theory(args) -> int:
+    results = _theory_results(args)
+    if args.json:
+        print(json.dumps(results, allow_nan=False))
+    else:
+        _print_theory(results)
+    return 0
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A spiking cerebellum that is a Sparse Distributed Memory, and the "
+        "attention it approximates (Bricken & Pehlevan 2021).",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    _add_theory_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``cerebellar-sdm`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name; ``None`` reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 on a usage error or invalid input.
+    """
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_request:  # argparse: --help (0) or a usage error (2)
+        code = exit_request.code
+        return code if isinstance(code, int) else (0 if code is None else 2)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2

@@ -673,7 +673,7 @@ def fit_beta(n_dims, activation_radius, *, method="ols", continuous=False):
 
 
 def _read_error_map(n_dims: int, radius: int, n_patterns: int, log_r: float | None):
-    """Return (grid, f) with f(s) = n * P(bit error | query at distance s) on a fine grid."""
+    """Return f with f(s) = n * P(bit error | query at distance s), s an array in [0, n]."""
     log_n = _log_intersection_all(n_dims, radius)
     log_two_n = n_dims * math.log(2.0)
     distances = np.arange(n_dims + 1)
@@ -688,30 +688,45 @@ def _read_error_map(n_dims: int, radius: int, n_patterns: int, log_r: float | No
         with np.errstate(divide="ignore"):
             log_var = log_mean + np.log1p(-np.exp(np.minimum(log_q, 0.0)))
         log_second = np.logaddexp(2.0 * log_mean, log_var)
-    log_noise = (
-        math.log(n_patterns - 1) + logsumexp(log_pmf + log_second) if n_patterns > 1 else (-np.inf)
-    )
-    grid = np.arange(0.0, n_dims + 1e-9, 0.125)
-    # ln N is interpolated linearly between integer distances
-    mean_grid = np.interp(grid, distances, np.where(np.isfinite(log_mean), log_mean, -1e300))
-    var_grid = np.interp(grid, distances, np.where(np.isfinite(log_var), log_var, -1e300))
-    log_sigma = 0.5 * np.logaddexp(log_noise, var_grid)
-    with np.errstate(over="ignore", invalid="ignore"):
-        snr = np.exp(mean_grid - log_sigma)
-    snr = np.where(mean_grid < -1e299, 0.0, snr)
-    snr = np.where(np.isneginf(log_sigma) & (mean_grid > -1e299), np.inf, snr)
-    return grid, n_dims * ndtr(-snr)
+    if n_patterns > 1:
+        log_noise = math.log(n_patterns - 1) + float(logsumexp(log_pmf + log_second))
+    else:
+        log_noise = -np.inf
+    # -inf is replaced by -1e300 so that linear interpolation of ln N stays defined
+    mean_table = np.where(np.isfinite(log_mean), log_mean, -1e300)
+    var_table = np.where(np.isfinite(log_var), log_var, -1e300)
+
+    def error_map(points: np.ndarray) -> np.ndarray:
+        log_signal = np.interp(points, distances, mean_table)
+        log_sigma = 0.5 * np.logaddexp(log_noise, np.interp(points, distances, var_table))
+        with np.errstate(over="ignore", invalid="ignore"):
+            snr = np.exp(log_signal - log_sigma)
+        snr = np.where(log_signal < -1e299, 0.0, snr)
+        snr = np.where(np.isneginf(log_sigma) & (log_signal > -1e299), np.inf, snr)
+        return n_dims * ndtr(-snr)
+
+    return error_map
 
 
 def _unstable_point(n_dims: int, radius: int, n_patterns: int, log_r: float | None) -> float:
-    """Smallest s >= 1/2 on the 1/8-bit grid with f(s) >= s; -1 if f(0) >= 1/2; n + 1 if none."""
-    grid, error_map = _read_error_map(n_dims, radius, n_patterns, log_r)
-    if error_map[0] >= 0.5:
+    """Smallest s >= 1/2 (1/8-bit resolution) with f(s) >= s; -1 if f(0) >= 1/2; n + 1 if none.
+
+    f is evaluated at s = 1/2 and every integer, then on a 1/8-bit grid between the last
+    integer below the first crossing and that crossing.
+    """
+    error_map = _read_error_map(n_dims, radius, n_patterns, log_r)
+    coarse = np.concatenate([[0.0, 0.5], np.arange(1.0, n_dims + 1.0)])
+    values = error_map(coarse)
+    if values[0] >= 0.5:
         return -1.0
-    above = (grid >= 0.5) & (error_map >= grid)
+    above = (coarse >= 0.5) & (values >= coarse)
     if not np.any(above):
         return float(n_dims + 1)
-    return float(grid[np.argmax(above)])
+    first = int(np.argmax(above))
+    if first <= 1:
+        return 0.5
+    fine = np.arange(coarse[first - 1], coarse[first] + 1e-9, 0.125)
+    return float(fine[np.argmax(error_map(fine) >= fine)])
 
 
 def _critical_distance(n_dims: int, radius: int, n_patterns: int, log_r: float | None) -> int:
@@ -740,7 +755,8 @@ def critical_distance(n_dims, activation_radius, n_patterns, n_neurons=None):
 
     f is non-decreasing, so iterating it from s converges monotonically: to the pattern (an
     expected distance below 1/2 bit) exactly when :math:`f(0) < 1/2` and :math:`f(u) < u`
-    for every u in [1/2, s] (checked on a grid of 1/8 bit). The critical distance is the
+    for every u in [1/2, s] (checked at 1/2 and every integer, refined to 1/8 bit before the
+    first crossing). The critical distance is the
     largest integer s with that property: 0 when even an exact query fails (overloaded
     memory), n_dims when every query converges.
 
