@@ -126,6 +126,9 @@ def normalize_inputs(
     return vectors / norms
 
 
+_PAIRWISE_ELEMENTS = 1 << 22  # products held at once by ContinuousSDM.cosines (32 MiB float64)
+
+
 class _PatternStore(Memory):
     """Shared state of the pattern-based memories: unit keys and values, grown by writes."""
 
@@ -336,6 +339,32 @@ class ContinuousSDM(_PatternStore):
         theory.log_cap_intersection(n_dims, activation_radius, np.ones(1), n_neurons=n_neurons)
         self.activation_radius = activation_radius
         self.n_neurons = n_neurons
+
+    def cosines(self, queries: torch.Tensor) -> torch.Tensor:
+        """Cosine between every query and every stored key, independent of the batch.
+
+        The cap intersection is a numerical integral whose value can move by ~1e-9 (relative)
+        when its cosine moves by one ulp, so the cosines are summed element-wise in a fixed
+        order (not by a blocked matrix product, whose rounding depends on the batch shape): a
+        query gives bit-identical weights alone or in a batch.
+
+        Parameters
+        ----------
+        queries : Tensor of shape (n_queries, n_dims)
+
+        Returns
+        -------
+        Tensor of shape (n_queries, n_patterns)
+            Values in [-1, 1], in write order.
+        """
+        unit = self._unit_queries(queries)
+        n_queries, n_patterns = unit.shape[0], self.n_patterns
+        out = unit.new_empty((n_queries, n_patterns))
+        rows = max(1, _PAIRWISE_ELEMENTS // max(1, n_patterns * self.n_dims))
+        for start in range(0, n_queries, rows):
+            block = unit[start : start + rows, None, :] * self.keys[None, :, :]
+            out[start : start + rows] = block.sum(dim=2)
+        return out.clamp(-1.0, 1.0)
 
     def log_intersections(self, queries: torch.Tensor) -> torch.Tensor:
         """Natural log of the cap intersection with every stored pattern.

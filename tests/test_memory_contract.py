@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import torch
 
+from models.attention import AttentionMemory, ContinuousSDM, HopfieldMemory
 from models.memory import Memory
 from models.sdm import (
     NeuronSDM,
@@ -120,6 +121,9 @@ CASES = [
         16,
         stochastic=True,
     ),
+    MemoryCase("attention", lambda g: AttentionMemory(8.0), 16, binary=False),
+    MemoryCase("continuous_sdm", lambda g: ContinuousSDM(16, 5), 16, binary=False),
+    MemoryCase("hopfield", lambda g: HopfieldMemory(16), 16, autoassociative=True),
 ]
 
 N_PATTERNS = 10
@@ -310,7 +314,7 @@ def test_bad_inputs_raise_value_error_naming_the_argument(case):
     nan_values[0, 0] = float("nan")
     with pytest.raises(ValueError, match=values_name):
         memory.write(addresses, nan_values)
-    nan_queries = queries.to(torch.float64)
+    nan_queries = queries.to(torch.float64).clone()  # .to is a no-op for float64 queries
     nan_queries[0, 0] = float("nan")
     with pytest.raises(ValueError, match="queries"):
         memory.weights(nan_queries)
