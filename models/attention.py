@@ -4,7 +4,7 @@ Input coding (``AttentionMemory`` and ``ContinuousSDM``)
     Binary inputs (``bool`` or integer tensors, values in {0, 1}) are mapped to
     :math:`s = 2x - 1 \in \{-1, +1\}^n` and then, like real (floating) inputs, L2-normalised:
     :math:`\hat x = s / \lVert s\rVert_2`. For binary inputs at Hamming distance :math:`t` this
-    gives :math:`\cos(\hat x, \hat y) = 1 - 2t/n` (Bricken & Pehlevan 2021, eq. 4).
+    gives :math:`\cos(\hat x, \hat y) = 1 - 2t/n` (Bricken & Pehlevan 2021).
 
 ``AttentionMemory`` (Vaswani et al. 2017; Bricken & Pehlevan 2021)
     Keys are the written addresses, queries are normalised the same way, and
@@ -15,9 +15,9 @@ Input coding (``AttentionMemory`` and ``ContinuousSDM``)
     This is ``torch.nn.functional.scaled_dot_product_attention(q, k, v, scale=beta)`` on the
     normalised queries and keys. ``beta`` is given, or fitted to the SDM circle intersection of
     ``(n_dims, activation_radius)`` by :func:`models.theory.fit_beta` (log-linear regression of the
-    intersection on the cosine; Bricken & Pehlevan 2021, section 3).
+    intersection on the cosine; Bricken & Pehlevan 2021).
 
-``ContinuousSDM`` (Bricken & Pehlevan 2021, appendix on continuous SDM)
+``ContinuousSDM`` (the continuous SDM of Bricken & Pehlevan 2021)
     Neurons and patterns live on the unit sphere; a neuron is active for a query when it lies in
     the spherical cap of the activation radius around it. Pattern :math:`\mu` is weighted by the
     (expected number of neurons in the) intersection of the two caps, a function of the cosine

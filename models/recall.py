@@ -2,7 +2,7 @@ r"""Query perturbation and iterative autoassociative recall.
 
 Noisy queries
     ``flip_bits`` flips **exactly** ``k`` distinct, uniformly chosen bits of each binary row, so the
-    query lies at Hamming distance exactly ``k`` from its pattern (Kanerva 1988, ch. 7 uses such
+    query lies at Hamming distance exactly ``k`` from its pattern (Kanerva 1988 uses such
     queries to measure the critical distance). ``perturb_to_cosine`` returns, for each real vector
     :math:`v`, the unit vector
 
@@ -14,8 +14,8 @@ Noisy queries
     cosine.
 
 Recall
-    ``recall`` iterates :math:`\xi_{t+1} = \mathrm{read}(\xi_t)` (Kanerva 1988, ch. 7;
-    Bricken & Pehlevan 2021, section 5), thresholding each read at 1/2 for binary memories
+    ``recall`` iterates :math:`\xi_{t+1} = \mathrm{read}(\xi_t)` (Kanerva 1988;
+    Bricken & Pehlevan 2021), thresholding each read at 1/2 for binary memories
     (:math:`\xi_{t+1,i} = [\mathrm{read}(\xi_t)_i > 1/2]`, so an exact 1/2 reads as 0), until a
     query's change :math:`\max_i |\xi_{t+1,i} - \xi_{t,i}|` is at most ``tol`` (a fixed point
     for binary states when ``tol < 1``) or ``max_steps`` reads were made. A converged query is
@@ -279,7 +279,8 @@ def recall(
     Returns
     -------
     RecallResult
-        Trajectory, per-query convergence flag and number of reads, final state.
+        Trajectory, per-query convergence flag and number of reads, final state, on the device
+        of the memory's read-out.
     """
     if not isinstance(memory, Memory):
         raise TypeError(f"memory must be a models.memory.Memory; got {type(memory).__name__}")
@@ -310,6 +311,11 @@ def recall(
                 f"memory must be autoassociative: read returned shape {tuple(output.shape)} for "
                 f"queries of shape {(rows.numel(), n_dims)}"
             )
+        if step == 1 and output.device != current.device:
+            # The memory reads on its own device: follow it there.
+            current, rows = current.to(output.device), rows.to(output.device)
+            active, n_steps = active.to(output.device), n_steps.to(output.device)
+            trajectory[0] = current
         if binarize:
             output = (output > 0.5).to(torch.uint8)
         elif step == 1:

@@ -1,7 +1,7 @@
 """Acceptance: attention with a fitted beta approximates the exact SDM read.
 
 Bricken & Pehlevan (2021) show that softmax attention approximates the SDM read. Setting of
-issue 3 (and of Bricken & Pehlevan 2021, section 3): n = 64 bits, radius d = 11,
+issue 3 (after Bricken & Pehlevan 2021): n = 64 bits, radius d = 11,
 m = 1024 random patterns, queries 0..d bits from a stored pattern. The oracle is the other engine:
 ``PatternSDM`` (every one of the 2^64 addresses is a neuron; pattern weights are the exact circle
 intersections from ``models.theory``) against ``AttentionMemory`` with beta from

@@ -122,11 +122,13 @@ class _StepTowardNearest(Memory):
         raise NotImplementedError
 
     def weights(self, queries):
+        queries = queries.to(self.patterns.device)
         distances = (queries[:, None, :] != self.patterns[None]).sum(-1)
         nearest = distances.argmin(1)
         return torch.nn.functional.one_hot(nearest, self.patterns.shape[0]).double()
 
     def read(self, queries):
+        queries = queries.to(self.patterns.device)
         target = self.patterns[self.weights(queries).argmax(1)]
         wrong = queries != target
         first = torch.where(wrong.any(1), wrong.to(torch.int64).argmax(1), -1)
@@ -244,3 +246,26 @@ def test_bad_input_raises_naming_the_argument(call, error, match):
     # Oracle: the error contract of common.md.
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_generators_and_recall_follow_the_memory_device():
+    # Oracle: the CPU path. The test memory is exact integer logic, so CUDA must agree exactly;
+    # flip_bits with a CUDA generator still flips exactly k bits (recount).
+    patterns = torch.zeros(2, 24, dtype=torch.uint8)
+    patterns[1] = 1
+    generator = torch.Generator(device="cuda").manual_seed(3)
+    queries = rc.flip_bits(patterns.cuda(), torch.tensor([2, 5]), generator=generator)
+    assert queries.device.type == "cuda"
+    assert torch.equal(rc.bits_wrong(queries, patterns.cuda()).cpu(), torch.tensor([2, 5]))
+    memory = _StepTowardNearest(patterns).to("cuda")
+    on_cuda = rc.recall(memory, queries.cpu())  # CPU queries follow the CUDA memory
+    on_cpu = rc.recall(_StepTowardNearest(patterns), queries.cpu())
+    assert on_cuda.trajectory.device.type == "cuda"
+    assert torch.equal(on_cuda.trajectory.cpu(), on_cpu.trajectory)
+    assert torch.equal(on_cuda.n_steps.cpu(), on_cpu.n_steps)
+    vectors = torch.randn(4, 8, dtype=torch.float64, device="cuda", generator=generator)
+    out = rc.perturb_to_cosine(vectors, 0.25, generator=generator)
+    cosines = (out * vectors).sum(1) / vectors.norm(dim=1)
+    assert torch.allclose(cosines, torch.full_like(cosines, 0.25), rtol=0, atol=1e-12)
