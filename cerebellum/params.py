@@ -364,10 +364,9 @@ class CircuitParams:
         if not isinstance(self.name, str):
             raise TypeError(f"name must be a str; got {self.name!r}")
         for section, cls in _SECTIONS.items():
-            if not isinstance(getattr(self, section), cls):
-                raise TypeError(
-                    f"{section} must be a {cls.__name__}; got {type(getattr(self, section)).__name__}"
-                )
+            value = getattr(self, section)
+            if not isinstance(value, cls):
+                raise TypeError(f"{section} must be a {cls.__name__}; got {type(value).__name__}")
 
     def replace(self, **sections: Any) -> CircuitParams:
         """Return a copy with whole sections or fields of sections replaced.

@@ -1,0 +1,181 @@
+"""Parameters, presets, wiring and input validation of the spiking cerebellum (no simulation).
+
+Oracles: closed forms (binomial activation probabilities, push-pull input counts
+``n - H(q, x)`` from an independent numpy Hamming distance), exact JSON round trip
+(dataclass equality), and identity of the arrays shared by Brian2 and the mirror.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from brian2 import Hz, ms, mV, second
+
+from cerebellum.circuit import window_timing
+from cerebellum.params import (
+    CircuitParams,
+    DeviceParams,
+    DynamicsParams,
+    GranuleLayerParams,
+    OutputParams,
+    PlasticityParams,
+)
+from cerebellum.presets import PRESET_NAMES, poisson_dynamics, preset
+from cerebellum.protocol import _binary_matrix, _value_matrix
+from cerebellum.wiring import Wiring, sample_wiring
+
+
+def _generator(seed: int) -> torch.Generator:
+    child = np.random.SeedSequence(seed).spawn(1)[0]
+    return torch.Generator().manual_seed(int(child.generate_state(1)[0]))
+
+
+@pytest.mark.parametrize("name", PRESET_NAMES)
+def test_presets_json_round_trip(name):
+    # Oracle: exact equality after to_json -> from_json (SI floats times SI units are exact).
+    params = preset(name, dynamics=poisson_dynamics(7 * ms))
+    again = CircuitParams.from_json(params.to_json())
+    assert again == params
+    assert again.dynamics.presentation == 7 * ms
+
+
+def test_preset_activation_fractions():
+    # Oracle: closed form P[Binomial(n, 1/2) <= d] = sum_{i<=d} C(n, i) / 2^n with exact ints,
+    # and 2^-n_inputs for the selected-coordinate design; the docstring table must match.
+    expected = {"tiny": 0.0384, "default": 0.0300, "kanerva": 0.00107}
+    for name, table_value in expected.items():
+        g = preset(name).granule
+        exact = sum(math.comb(g.n_dims, i) for i in range(g.activation_radius + 1)) / 2**g.n_dims
+        assert abs(exact - table_value) / table_value < 0.01  # the table has 3 significant digits
+    default = preset("default").granule
+    p = sum(math.comb(64, i) for i in range(25)) / 2**64
+    assert 0.01 <= p <= 0.05  # the issue's biological sparsity band
+    bio = preset("biological").granule
+    assert bio.wiring == "selected" and bio.n_inputs == 4 and bio.n_neurons >= 10**5
+    assert default.n_dims == 64
+
+
+@pytest.mark.parametrize(
+    ("factory", "field"),
+    [
+        (lambda: DynamicsParams(dt=0.1 * mV), "dt"),
+        (lambda: DynamicsParams(dt=0.1), "dt"),
+        (lambda: DynamicsParams(mode="poisson", mf_rate_on=500 * second), "mf_rate_on"),
+        (lambda: OutputParams(dcn_rate_max=5 * ms), "dcn_rate_max"),
+    ],
+)
+def test_wrong_unit_raises_type_error_naming_field(factory, field):
+    # Oracle: the contract "a wrong unit fails at construction, naming the field".
+    with pytest.raises(TypeError, match=field):
+        factory()
+
+
+@pytest.mark.parametrize(
+    ("factory", "field"),
+    [
+        (lambda: DynamicsParams(mode="poisson", mf_rate_off=-1 * Hz), "mf_rate_off"),
+        (lambda: DynamicsParams(mode="poisson", mf_rate_on=-5 * Hz), "mf_rate_on"),
+        (lambda: OutputParams(purkinje_rate_baseline=-1 * Hz), "purkinje_rate_baseline"),
+        (lambda: DynamicsParams(dt=-0.1 * ms), "dt"),
+        (lambda: DynamicsParams(mode="poisson", presentation=0.25 * ms, dt=0.1 * ms), "multiple"),
+        (lambda: DynamicsParams(presentation=2 * ms, dt=1 * ms), "deterministic"),
+        (lambda: DynamicsParams(mode="poisson", mf_rate_on=20 * Hz, mf_rate_off=30 * Hz), "exceed"),
+        (
+            lambda: DynamicsParams(
+                mode="poisson", mf_rate_on=2000 * Hz, dt=1 * ms, presentation=1 * ms
+            ),
+            "mf_rate_on",
+        ),
+        (lambda: DynamicsParams(mode="spiky"), "mode"),
+        (lambda: GranuleLayerParams(n_dims=64, n_neurons=100, activation_radius=70), "70"),
+        (lambda: GranuleLayerParams(n_dims=64, n_neurons=100, activation_radius=-1), "radius"),
+        (lambda: GranuleLayerParams(n_dims=8, n_neurons=10, inhibition="top_k", top_k=11), "top_k"),
+        (lambda: GranuleLayerParams(n_dims=8, n_neurons=10, inhibition="top_k"), "top_k"),
+        (lambda: GranuleLayerParams(n_dims=8, n_neurons=10), "activation_radius"),
+        (lambda: GranuleLayerParams(n_dims=8, n_neurons=10, wiring="selected"), "n_inputs"),
+        (
+            lambda: GranuleLayerParams(n_dims=8, n_neurons=10, wiring="selected", n_inputs=9),
+            "n_inputs",
+        ),
+        (lambda: PlasticityParams(pf_weight_step=0.0), "pf_weight_step"),
+        (lambda: DeviceParams(device="gpu"), "device"),
+    ],
+)
+def test_impossible_values_raise_value_error_naming_field(factory, field):
+    # Oracle: the validation contract of DESIGN.md section 3.
+    with pytest.raises(ValueError, match=field):
+        factory()
+
+
+def test_int_fields_reject_other_types():
+    # Oracle: counts are ints; a float count is a type error naming the field.
+    with pytest.raises(TypeError, match="n_neurons"):
+        GranuleLayerParams(n_dims=8, n_neurons=10.0, activation_radius=2)
+    with pytest.raises(TypeError, match="granule"):
+        CircuitParams(granule="tiny")
+
+
+def test_pattern_validation_names_the_argument():
+    # Oracle: the protocol's input contract (binary, right shape, finite values).
+    with pytest.raises(ValueError, match="addresses must be binary"):
+        _binary_matrix("addresses", np.array([[0, 2, 1]]), 3)
+    with pytest.raises(ValueError, match=r"queries must have shape \(n, 4\)"):
+        _binary_matrix("queries", np.zeros((2, 3)), 4)
+    with pytest.raises(ValueError, match=r"values must have shape \(2, 3\)"):
+        _value_matrix("values", np.zeros((3, 3)), 3, 2)
+    with pytest.raises(ValueError, match="values must be finite"):
+        _value_matrix("values", np.array([[np.nan]]), 1, 1)
+    with pytest.raises(TypeError, match="addresses"):
+        _binary_matrix("addresses", "0101", 4)
+
+
+def test_window_timing_top_k_search_is_logarithmic():
+    # Oracle: closed form B = ceil(log2((n + 1) r)) for one volley (deterministic top-k).
+    params = preset("default").replace(
+        granule={"inhibition": "top_k", "activation_radius": None, "top_k": 300}
+    )
+    timing = window_timing(params)
+    assert timing.n_search_steps == math.ceil(math.log2(65 * 10_000)) == 20
+    assert timing.n_steps == 1 + 20 + 2
+    assert window_timing(preset("tiny")).n_steps == 3
+
+
+def test_wiring_is_shared_with_the_mirror_and_counts_matches():
+    # Oracle: (1) the Brian2 synapse arrays are computed from zero-copy views of the very
+    # tensors the mirror receives; (2) closed form: a query activates n - H(q, x_j) of cell
+    # j's fibres, H computed independently with numpy.
+    params = preset("tiny")
+    wiring = sample_wiring(params.granule, generator=_generator(3))
+    coordinates, bits = wiring.address_arrays()
+    assert np.shares_memory(bits, wiring.addresses.numpy())
+    mirror = wiring.mirror(2)
+    assert torch.equal(mirror.addresses, wiring.addresses)
+    fibre, cell = wiring.mossy_granule_synapses()
+    rng = np.random.default_rng(4)
+    query = rng.integers(0, 2, 16)
+    active_fibres = 2 * np.arange(16) + query
+    inputs = np.bincount(cell[np.isin(fibre, active_fibres)], minlength=256)
+    hamming = (bits != query[None, :]).sum(axis=1)
+    np.testing.assert_array_equal(inputs, 16 - hamming)
+
+
+def test_selected_wiring_identity():
+    # Oracle: SelectedCoordinates tensors are viewed, not copied; each cell has n_inputs fibres
+    # 2 c + v.
+    params = preset("biological").replace(granule={"n_neurons": 50})
+    wiring = sample_wiring(params.granule, generator=_generator(5))
+    coordinates, bits = wiring.address_arrays()
+    assert np.shares_memory(coordinates, wiring.addresses.coordinates.numpy())
+    fibre, cell = wiring.mossy_granule_synapses()
+    np.testing.assert_array_equal(fibre.reshape(50, 4), 2 * coordinates + bits)
+    assert torch.equal(wiring.mirror(1).coordinates, wiring.addresses.coordinates)
+
+
+def test_wiring_rejects_mismatched_addresses():
+    # Oracle: the Wiring contract (shape and dtype of the shared tensors).
+    g = GranuleLayerParams(n_dims=8, n_neurons=4, activation_radius=2)
+    with pytest.raises(ValueError, match="shape"):
+        Wiring(granule=g, addresses=torch.zeros((5, 8), dtype=torch.uint8))
+    with pytest.raises(TypeError, match="uint8"):
+        Wiring(granule=g, addresses=torch.zeros((4, 8)))
