@@ -136,10 +136,10 @@ class _PatternStore(Memory):
 
     def __init__(self, n_dims: int | None, dtype: torch.dtype) -> None:
         super().__init__()
-        self.dtype = _check_dtype(dtype)
+        dtype = _check_dtype(dtype)
         self.n_dims = None if n_dims is None else check_int(n_dims, "n_dims", low=1)
-        self.register_buffer("keys", torch.zeros((0, self.n_dims or 0), dtype=self.dtype))
-        self.register_buffer("values", torch.zeros((0, 0), dtype=self.dtype))
+        self.register_buffer("keys", torch.zeros((0, self.n_dims or 0), dtype=dtype))
+        self.register_buffer("values", torch.zeros((0, 0), dtype=dtype))
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # keys and values grow with every write: resize before the copy.
@@ -158,6 +158,11 @@ class _PatternStore(Memory):
     def n_patterns(self) -> int:
         """Number of patterns written so far."""
         return int(self.keys.shape[0])
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating dtype of the stored state and of the outputs (follows ``.to(dtype)``)."""
+        return self.keys.dtype
 
     @property
     def device(self) -> torch.device:
@@ -438,11 +443,11 @@ class HopfieldMemory(Memory):
 
     def __init__(self, n_dims: int | None = None, *, dtype: torch.dtype = torch.float64) -> None:
         super().__init__()
-        self.dtype = _check_dtype(dtype)
+        dtype = _check_dtype(dtype)
         self.n_dims = None if n_dims is None else check_int(n_dims, "n_dims", low=1)
         size = self.n_dims or 0
         self.register_buffer("patterns", torch.zeros((0, size), dtype=torch.uint8))
-        self.register_buffer("couplings", torch.zeros((size, size), dtype=self.dtype))
+        self.register_buffer("couplings", torch.zeros((size, size), dtype=dtype))
 
     _GROWING = ("patterns", "couplings")
 
@@ -462,6 +467,11 @@ class HopfieldMemory(Memory):
     def n_patterns(self) -> int:
         """Number of patterns stored."""
         return int(self.patterns.shape[0])
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating dtype of the couplings and of the read-out (follows ``.to(dtype)``)."""
+        return self.couplings.dtype
 
     @property
     def device(self) -> torch.device:
