@@ -1,1 +1,73 @@
-"""The spiking cerebellum (Brian2) that implements a Sparse Distributed Memory."""
+"""The spiking cerebellum (Brian2) that implements a Sparse Distributed Memory.
+
+Marr (1969), Albus (1971) and Kanerva (1988, ch. 9): mossy fibres carry the address, granule
+cells are the hard locations, Golgi cells set the activation threshold, parallel-fibre ->
+Purkinje synapses are the counters written under climbing-fibre control, and the deep
+cerebellar nuclei give the read. Data flow::
+
+    preset/params -> sample_wiring -> build_circuit (no run) -> Protocol.write / .read -> Readout
+
+Public names are imported lazily so that ``cerebellum.cli`` commands that need no simulation
+do not pay for importing Brian2.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "Circuit",
+    "CircuitParams",
+    "DeviceParams",
+    "DynamicsParams",
+    "GranuleLayerParams",
+    "OutputParams",
+    "PlasticityParams",
+    "PRESET_NAMES",
+    "Protocol",
+    "ProtocolResult",
+    "Readout",
+    "SCHEMA_VERSION",
+    "Wiring",
+    "WindowTiming",
+    "build_circuit",
+    "poisson_dynamics",
+    "preset",
+    "run_protocol",
+    "sample_wiring",
+    "window_timing",
+]
+
+_HOMES = {
+    "Circuit": "cerebellum.circuit",
+    "WindowTiming": "cerebellum.circuit",
+    "build_circuit": "cerebellum.circuit",
+    "window_timing": "cerebellum.circuit",
+    "CircuitParams": "cerebellum.params",
+    "DeviceParams": "cerebellum.params",
+    "DynamicsParams": "cerebellum.params",
+    "GranuleLayerParams": "cerebellum.params",
+    "OutputParams": "cerebellum.params",
+    "PlasticityParams": "cerebellum.params",
+    "PRESET_NAMES": "cerebellum.presets",
+    "poisson_dynamics": "cerebellum.presets",
+    "preset": "cerebellum.presets",
+    "Protocol": "cerebellum.protocol",
+    "ProtocolResult": "cerebellum.protocol",
+    "run_protocol": "cerebellum.protocol",
+    "Readout": "cerebellum.readout",
+    "SCHEMA_VERSION": "cerebellum.readout",
+    "Wiring": "cerebellum.wiring",
+    "sample_wiring": "cerebellum.wiring",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'cerebellum' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
