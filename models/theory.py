@@ -492,9 +492,9 @@ def activation_probability(n_dims, activation_radius):
 
 
 def _radius_for_log_probability(n_dims: int, log_probability: float) -> int:
-    """Smallest d with ln P(Bin(n, 1/2) <= d) >= log_probability (relative slack 1e-12)."""
+    """Smallest d with ln P(Bin(n, 1/2) <= d) >= log_probability (slack of 8 ulp-ish)."""
     log_cdf = _log_activation_cdf(n_dims)
-    slack = 1e-12 * max(1.0, abs(log_probability))
+    slack = 8.0 * np.finfo(np.float64).eps * max(1.0, abs(log_probability))
     return int(min(np.searchsorted(log_cdf, log_probability - slack, side="left"), n_dims))
 
 
@@ -502,8 +502,10 @@ def radius_for_probability(n_dims, probability):
     """Smallest activation radius whose activation probability reaches ``probability``.
 
     Inverse of :func:`activation_probability`: the smallest integer d with
-    ``P(Binomial(n, 1/2) <= d) >= probability`` (compared in log space with a relative slack
-    of 1e-12, so ``radius_for_probability(n, activation_probability(n, d)) == d``).
+    ``P(Binomial(n, 1/2) <= d) >= probability``, comparing the same float values that
+    :func:`activation_probability` returns, so ``radius_for_probability(n,
+    activation_probability(n, d)) == d`` whenever that probability is in (0, 1) (and d is the
+    smallest radius with that float value).
 
     Parameters
     ----------
@@ -522,7 +524,12 @@ def radius_for_probability(n_dims, probability):
         raise TypeError(f"probability must be a real number; got {probability!r}")
     if not 0.0 < float(probability) < 1.0:
         raise ValueError(f"probability must be in the open interval (0, 1); got {probability!r}")
-    return _radius_for_log_probability(n_dims, math.log(float(probability)))
+    probability = float(probability)
+    if probability < 1e-300:  # compare in logs below the normal float range
+        return _radius_for_log_probability(n_dims, math.log(probability))
+    # the same floats activation_probability returns, so that the round trip is exact
+    cdf = np.exp(_log_activation_cdf(n_dims))
+    return int(min(np.searchsorted(cdf, probability, side="left"), n_dims))
 
 
 # --------------------------------------------------------------------------- beta fits
