@@ -50,6 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from models import theory
 from models.memory import (
     Memory,
     as_tensor,
@@ -79,6 +80,8 @@ __all__ = [
 _CHUNK_ELEMENTS = 1 << 23
 # Float32 sums of 0/1 products are exact below 2**24.
 _FLOAT32_EXACT = 1 << 24
+# Use torch._int_mm (int8 x int8 -> int32) on CPU when this torch build supports it.
+_INT_MATMUL = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,18 +247,44 @@ def _neuron_chunk(n_queries: int, width: int, chunk_size: int | None) -> int:
     return max(256, _CHUNK_ELEMENTS // (max(n_queries, 1) + width))
 
 
+def _int8_dots(left: torch.Tensor, block: torch.Tensor) -> torch.Tensor | None:
+    """``left @ block.T`` with int8 inputs and exact int32 accumulation, or None if unsupported."""
+    global _INT_MATMUL
+    # n_dims >= 8: torch 2.13's CPU _int_mm returns wrong sums for an inner dimension of 1
+    # (a (1, n) transposed view); tiny n_dims gain nothing from it anyway.
+    if not _INT_MATMUL or left.device.type != "cpu" or left.shape[1] < 8:
+        return None
+    if not hasattr(torch, "_int_mm"):  # pragma: no cover - older torch
+        return None
+    try:
+        return torch._int_mm(left, block.view(torch.int8).T)
+    except RuntimeError:  # pragma: no cover - depends on the torch build
+        _INT_MATMUL = False
+        return None
+
+
 def _distance_chunks(queries: torch.Tensor, addresses: torch.Tensor, chunk_size: int | None):
-    """Yield ``(start, distances)`` for consecutive neuron chunks; distances int32."""
-    n_dims = queries.shape[1]
-    float_dtype = torch.float32 if n_dims < _FLOAT32_EXACT else torch.float64
-    query_float = queries.to(float_dtype)
+    """Yield ``(start, distances)`` for consecutive neuron chunks; distances int32.
+
+    ``H(q, a) = |q| + |a| - 2 q.a``: one matrix product of the queries, plus a row of ones
+    (which yields ``|a|``), with every address chunk — int8 x int8 -> int32 on CPU, float32
+    (exact below 2**24) elsewhere.
+    """
+    n_queries, n_dims = queries.shape
+    stacked = torch.cat([queries, queries.new_ones((1, n_dims))])
     query_norm = queries.sum(dim=1, dtype=torch.int32)
-    chunk = _neuron_chunk(queries.shape[0], n_dims, chunk_size)
+    float_dtype = torch.float32 if n_dims < _FLOAT32_EXACT else torch.float64
+    left_int = stacked.view(torch.int8)
+    left_float = None
+    chunk = _neuron_chunk(n_queries, n_dims, chunk_size)
     for start in range(0, addresses.shape[0], chunk):
-        block = addresses[start : start + chunk]
-        dots = (query_float @ block.to(float_dtype).T).to(torch.int32)
-        block_norm = block.sum(dim=1, dtype=torch.int32)
-        yield start, query_norm[:, None] + block_norm[None, :] - 2 * dots
+        block = addresses[start : start + chunk].contiguous()
+        dots = _int8_dots(left_int, block)
+        if dots is None:
+            if left_float is None:
+                left_float = stacked.to(float_dtype)
+            dots = (left_float @ block.to(float_dtype).T).to(torch.int32)
+        yield start, query_norm[:, None] + dots[n_queries:] - 2 * dots[:n_queries]
 
 
 def _check_pair(queries, addresses) -> tuple[torch.Tensor, torch.Tensor]:
@@ -385,22 +414,28 @@ def active_pairs(
         queries = check_binary(
             queries, "queries", n_dims=addresses.n_dims, device=addresses.coordinates.device
         )
-        query_parts, neuron_parts = _selected_pairs(queries, addresses, chunk_size)
-        n_neurons = addresses.n_neurons
     else:
         queries, addresses = _check_pair(queries, addresses)
-        n_neurons = addresses.shape[0]
         activation_radius, top_k = _check_rule(
-            activation_radius, top_k, addresses.shape[1], n_neurons
+            activation_radius, top_k, addresses.shape[1], addresses.shape[0]
         )
-        if activation_radius is not None:
-            query_parts, neuron_parts = _radius_pairs(
-                queries, addresses, activation_radius, chunk_size
-            )
-        else:
-            query_parts, neuron_parts = _top_k_pairs(queries, addresses, top_k, chunk_size)
-    query_idx = torch.cat(query_parts) if query_parts else torch.empty(0, dtype=torch.int64)
-    neuron_idx = torch.cat(neuron_parts) if neuron_parts else torch.empty(0, dtype=torch.int64)
+    return _pairs_unchecked(queries, addresses, activation_radius, top_k, chunk_size)
+
+
+def _pairs_unchecked(queries, addresses, activation_radius, top_k, chunk_size):
+    """:func:`active_pairs` on validated arguments (uint8 queries on the addresses' device)."""
+    if isinstance(addresses, SelectedCoordinates):
+        device = addresses.coordinates.device
+        query_parts, neuron_parts = _selected_pairs(queries, addresses, chunk_size)
+    elif activation_radius is not None:
+        device = addresses.device
+        query_parts, neuron_parts = _radius_pairs(queries, addresses, activation_radius, chunk_size)
+    else:
+        device = addresses.device
+        query_parts, neuron_parts = _top_k_pairs(queries, addresses, top_k, chunk_size)
+    empty = torch.empty(0, dtype=torch.int64, device=device)
+    query_idx = torch.cat(query_parts) if query_parts else empty
+    neuron_idx = torch.cat(neuron_parts) if neuron_parts else empty
     order = torch.argsort(neuron_idx * max(queries.shape[0], 1) + query_idx)
     return query_idx[order], neuron_idx[order]
 
@@ -699,11 +734,8 @@ class NeuronSDM(Memory):
 
     def _pairs(self, queries: torch.Tensor, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         queries = check_binary(queries, name, n_dims=self.n_dims, device=self.device)
-        if self.selected:
-            return active_pairs(queries, self.selected_coordinates())
-        return active_pairs(
-            queries, self.addresses, activation_radius=self.activation_radius, top_k=self.top_k
-        )
+        addresses = self.selected_coordinates() if self.selected else self.addresses
+        return _pairs_unchecked(queries, addresses, self.activation_radius, self.top_k, None)
 
     def active(self, queries: torch.Tensor) -> torch.Tensor:
         """Activation of the neurons by the queries.
@@ -870,8 +902,6 @@ class NeuronSDM(Memory):
 
 def _log_intersection_table(n_dims: int, activation_radius: int) -> torch.Tensor:
     """``ln N(n, d, t)`` for ``t = 0..n`` from :mod:`models.theory` (``-inf`` where 0)."""
-    from models import theory
-
     distances = np.arange(n_dims + 1)
     table = theory.log_circle_intersection(n_dims, activation_radius, distances)
     return torch.as_tensor(np.asarray(table, dtype=np.float64))

@@ -133,13 +133,31 @@ def test_selected_neuron_fires_for_exactly_fraction_two_to_minus_k_of_all_querie
 # ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("int_matmul", [True, False], ids=["int8_matmul", "float_matmul"])
 @pytest.mark.parametrize("n_dims,chunk_size", [(1, None), (13, 7), (1000, 33), (257, None)])
-def test_hamming_distances_equal_brute_force(n_dims, chunk_size):
+def test_hamming_distances_equal_brute_force(n_dims, chunk_size, int_matmul, monkeypatch):
+    monkeypatch.setattr(sdm, "_INT_MATMUL", int_matmul)
     g = generator(n_dims)
     queries = random_addresses(9, n_dims, generator=g)
     addresses = random_addresses(100, n_dims, generator=g)
     got = hamming_distances(queries, addresses, chunk_size=chunk_size)
     assert got.dtype == torch.int32 and got.shape == (9, 100)
+    np.testing.assert_array_equal(got.numpy(), brute_distances(queries.numpy(), addresses.numpy()))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_dims=st.integers(1, 70),
+    n_queries=st.integers(1, 20),
+    n_neurons=st.integers(0, 60),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_hamming_distances_any_shape_equal_brute_force(n_dims, n_queries, n_neurons, seed):
+    # Oracle: numpy XOR count. Covers the int8 path's shape edge cases (odd, tiny, empty).
+    g = generator(seed)
+    queries = random_addresses(n_queries, n_dims, generator=g)
+    addresses = random_addresses(n_neurons, n_dims, generator=g)
+    got = hamming_distances(queries, addresses, chunk_size=7)
     np.testing.assert_array_equal(got.numpy(), brute_distances(queries.numpy(), addresses.numpy()))
 
 
