@@ -72,8 +72,8 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate, optimize
-from scipy.special import gammaln, logsumexp, ndtr, ndtri
+from scipy import optimize
+from scipy.special import gammaln, logsumexp, ndtr, ndtri, roots_legendre
 
 __all__ = [
     "BetaFit",
@@ -365,60 +365,81 @@ def circle_intersection(n_dims, activation_radius, distances, n_neurons=None, ex
 # --------------------------------------------------------------------------- spherical caps
 
 
-def _log_cap_fraction_small(n_dims: int, theta: float, phi: float) -> float:
-    """ln of the fraction of S^{n-1} in two caps of radius theta <= pi/2, centres phi apart."""
-    lower = phi / 2.0
-    if lower >= theta:
-        return -np.inf
-    if n_dims == 2:  # arcs on a circle: (2 theta - phi) / (2 pi)
-        return math.log((theta - lower) / math.pi)
-    exponent = (n_dims - 2) / 2.0
+_GAUSS_NODES, _GAUSS_WEIGHTS = roots_legendre(64)
+_GAUSS_NODES = 0.5 * (_GAUSS_NODES + 1.0)  # on [0, 1]
+_GAUSS_WEIGHTS = 0.5 * _GAUSS_WEIGHTS
 
-    def log_integrand(alpha):
-        with np.errstate(divide="ignore"):
-            return exponent * (
+
+def _log_cap_integrand(n_dims: int, theta: float, alpha: np.ndarray) -> np.ndarray:
+    """ln (1 - cos^2 theta / cos^2 alpha)^((n-2)/2), written without cancellation."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (
+            (n_dims - 2)
+            / 2.0
+            * (
                 np.log(np.sin(theta - alpha))
                 + np.log(np.sin(theta + alpha))
                 - 2.0 * np.log(np.cos(alpha))
             )
-
-    log_peak = float(log_integrand(lower))  # the integrand decreases on [lower, theta]
-    width = theta - lower
-    # decay length: where the integrand has fallen by e; splits quad's interval there
-    target = log_peak - 1.0
-    if float(log_integrand(lower + 0.5 * width)) < target:
-        scale = optimize.brentq(
-            lambda step: float(log_integrand(lower + step)) - target,
-            0.0,
-            0.5 * width,
-            xtol=1e-14 * width,
-            rtol=1e-12,
         )
-    else:
-        scale = width
-    points = [lower + m * scale for m in (1.0, 8.0, 40.0) if m * scale < width]
-
-    def scaled(alpha):
-        return math.exp(float(log_integrand(alpha)) - log_peak)
-
-    value, _ = integrate.quad(
-        scaled, lower, theta, points=points or None, epsabs=0.0, epsrel=1e-11, limit=400
-    )
-    if value <= 0.0:
-        return -np.inf
-    return log_peak + math.log(value) - math.log(math.pi)
 
 
-def _log_cap_fraction(n_dims: int, theta: float, phi: float) -> float:
+def _log_cap_fraction_small(n_dims: int, theta: float, phi: np.ndarray) -> np.ndarray:
+    """ln F(theta, phi) for caps of radius theta <= pi/2, vectorised over phi (any shape).
+
+    The integrand decreases from alpha = phi/2 to theta. Its decay length L (where it has
+    fallen by e, found by bisection) sets a split at min(40 L, width / 2): the left piece is
+    smooth and integrated with 64-point Gauss-Legendre in the scaled variable; the right piece
+    ends at theta, where the integrand vanishes like (theta - alpha)^((n-2)/2), and is
+    integrated after the substitution x = 1 - (1 - v)^q (integer q making the integrand
+    vanish to 4th order) with the same rule. Agrees with adaptive quadrature and 40-digit
+    mpmath to ~1e-13 relative except where the caps barely overlap, where the answer itself is
+    ill-conditioned in the float inputs.
+    """
+    lower = np.asarray(phi, dtype=np.float64) / 2.0
+    out = np.full(lower.shape, -np.inf)
+    overlap = lower < theta
+    if not np.any(overlap):
+        return out
+    start = lower[overlap]
+    if n_dims == 2:  # arcs on a circle: (2 theta - phi) / (2 pi)
+        out[overlap] = np.log((theta - start) / math.pi)
+        return out
+    width = theta - start
+    log_peak = _log_cap_integrand(n_dims, theta, start)
+    low, high = np.zeros_like(width), width.copy()
+    for _ in range(60):  # bisection for the decay length
+        middle = 0.5 * (low + high)
+        fallen = _log_cap_integrand(n_dims, theta, start + middle) < log_peak - 1.0
+        high = np.where(fallen, middle, high)
+        low = np.where(fallen, low, middle)
+    split = np.minimum(40.0 * high, 0.5 * width)
+    alpha = start[:, None] + split[:, None] * _GAUSS_NODES
+    scaled = np.exp(_log_cap_integrand(n_dims, theta, alpha) - log_peak[:, None])
+    left = split * (scaled @ _GAUSS_WEIGHTS)
+    power = float(max(1, math.ceil(5.0 / (n_dims / 2.0))))  # (n-2)/2 + 1 = n/2
+    rest = width - split
+    complement = 1.0 - _GAUSS_NODES
+    alpha = (start + split)[:, None] + rest[:, None] * (1.0 - complement**power)
+    jacobian = rest[:, None] * power * complement ** (power - 1.0)
+    scaled = np.exp(_log_cap_integrand(n_dims, theta, alpha) - log_peak[:, None]) * jacobian
+    right = np.nan_to_num(scaled, nan=0.0) @ _GAUSS_WEIGHTS
+    with np.errstate(divide="ignore"):
+        out[overlap] = log_peak + np.log(left + right) - math.log(math.pi)
+    return out
+
+
+def _log_cap_fraction(n_dims: int, theta: float, phi: np.ndarray) -> np.ndarray:
+    """ln F(theta, phi) for any theta in [0, pi], vectorised over phi."""
     if theta <= math.pi / 2:
         return _log_cap_fraction_small(n_dims, theta, phi)
     complement = math.pi - theta  # caps of the antipodes, radius < pi / 2
-    log_single = _log_cap_fraction_small(n_dims, complement, 0.0)  # C(pi - theta) <= 1/2
+    log_single = float(_log_cap_fraction_small(n_dims, complement, np.zeros(1))[0])  # C <= 1/2
     log_rest = _log_cap_fraction_small(n_dims, complement, phi)  # F(pi - theta, phi) <= C
     if log_single < math.log(0.25):  # 1 - 2C + F = 1 + delta with |delta| <= 1/2
-        return math.log1p(math.exp(log_rest) - 2.0 * math.exp(log_single))
+        return np.log1p(np.exp(log_rest) - 2.0 * math.exp(log_single))
     base = -math.expm1(math.log(2.0) + log_single)  # 1 - 2C, no cancellation near C = 1/2
-    return float(np.logaddexp(math.log(base), log_rest)) if base > 0 else log_rest
+    return np.logaddexp(math.log(base), log_rest) if base > 0 else log_rest
 
 
 def log_cap_intersection(n_dims, activation_radius, cosines, n_neurons=None):
@@ -429,7 +450,8 @@ def log_cap_intersection(n_dims, activation_radius, cosines, n_neurons=None):
     is the fraction of the sphere's area inside both caps (``n_neurons=None``), i.e. the
     probability that a uniformly random unit vector is in both; with ``n_neurons`` = r it is
     that fraction times r, the expected number of uniformly placed neurons in the intersection.
-    Computed as a 1-D integral in log space (module docstring), stable for n up to 10,000.
+    Computed as a 1-D integral in log space (module docstring) with fixed Gauss-Legendre
+    rules, vectorised over ``cosines``; stable for n up to 10,000.
 
     Parameters
     ----------
@@ -454,10 +476,12 @@ def log_cap_intersection(n_dims, activation_radius, cosines, n_neurons=None):
     values = _check_cosines(cosines)
     theta = math.acos(min(1.0, max(-1.0, 1.0 - 2.0 * radius / n_dims)))
     offset = 0.0 if n_neurons is None else _log_n_neurons(n_neurons)
-    out = np.empty(values.shape, dtype=np.float64)
-    for index, cosine in np.ndenumerate(values):
-        out[index] = _log_cap_fraction(n_dims, theta, math.acos(float(cosine))) + offset
-    return _output(out, np.ndim(cosines) == 0)
+    angles = np.arccos(values.ravel())
+    out = np.empty(angles.shape, dtype=np.float64)
+    for begin in range(0, angles.size, 8192):  # bounded (8192, 64) work arrays
+        block = slice(begin, begin + 8192)
+        out[block] = _log_cap_fraction(n_dims, theta, angles[block]) + offset
+    return _output(out.reshape(values.shape), np.ndim(cosines) == 0)
 
 
 # --------------------------------------------------------------------------- probabilities

@@ -318,29 +318,37 @@ def test_cap_intersection_at_cosine_one_is_one_cap(n_dims, radius):
     assert scaled == pytest.approx(log_value + math.log(1e6), rel=1e-12)
 
 
-def test_cap_intersection_on_a_circle_and_against_the_betainc_integral():
-    # Oracle 1 (n=2): arcs of half-width theta at angle phi overlap in (2 theta - phi) / (2 pi).
+def test_cap_intersection_on_a_circle():
+    # Oracle (n=2): arcs of half-width theta at angle phi overlap in (2 theta - phi) / (2 pi).
     theta = math.acos(1 - 2 * 1 / 2)  # d = 1 of n = 2: a half circle
     for phi in [0.0, 0.5, 1.0, 3.0]:
         value = math.exp(theory.log_cap_intersection(2, 1, math.cos(phi)))
         assert value == pytest.approx((2 * theta - phi) / (2 * math.pi), rel=1e-12)
-    # Oracle 2 (n=50): the 1-D integral over the first coordinate u of a cap centre, weighting
-    # its density by the incomplete-beta tail of the second coordinate (a different formula).
-    n_dims, radius = 50, 15
+
+
+@pytest.mark.parametrize(("n_dims", "radius"), [(3, 1), (5, 1), (20, 6), (50, 15), (200, 60)])
+def test_cap_intersection_against_the_betainc_integral(n_dims, radius):
+    # Oracle: a different formula, integrated adaptively: the 1-D integral over the first
+    # coordinate u of a cap centre, its density times the incomplete-beta tail of the second
+    # coordinate beyond the bisecting hyperplane (as in the code accompanying Bricken &
+    # Pehlevan 2021). Tolerance 1e-8 relative: quad's requested accuracy is 1e-12.
     cos_theta = 1 - 2 * radius / n_dims
-    for phi in [0.2, 0.6, 1.0]:
+    theta = math.acos(cos_theta)
+    phis = np.linspace(0.05, 2 * theta - 0.05, 7)
+    got = np.exp(theory.log_cap_intersection(n_dims, radius, np.cos(phis)))
+    log_norm = special.betaln((n_dims - 1) / 2, 0.5)
+    for phi, value in zip(phis, got, strict=True):
         slope = math.tan(phi / 2)
 
         def integrand(u, slope=slope):
-            density = (1 - u * u) ** ((n_dims - 3) / 2) / special.beta((n_dims - 1) / 2, 0.5)
+            density = math.exp((n_dims - 3) / 2 * math.log1p(-u * u) - log_norm)
             s = u * slope / math.sqrt(1 - u * u)
             tail = 0.5 * special.betainc((n_dims - 2) / 2, 0.5, 1 - s * s) if s < 1 else 0.0
             return density * tail
 
-        half, _ = integrate.quad(integrand, cos_theta, 1.0, epsabs=0, epsrel=1e-12, limit=200)
-        expected = 2 * half
-        got = math.exp(theory.log_cap_intersection(n_dims, radius, math.cos(phi)))
-        assert got == pytest.approx(expected, rel=1e-7)
+        edge = min(1.0, 1.0 / math.sqrt(1.0 + slope * slope))  # where s reaches 1
+        half, _ = integrate.quad(integrand, cos_theta, edge, epsabs=0, epsrel=1e-12, limit=200)
+        assert value == pytest.approx(2 * half, rel=1e-8), phi
 
 
 def test_caps_far_apart_do_not_intersect():
