@@ -127,9 +127,14 @@ def _theory_results(args) -> dict:
     n_dims, radius = args.n_dims, args.radius
     n_neurons, n_patterns = args.n_neurons, args.n_patterns
     probability = theory.activation_probability(n_dims, radius)
-    # expected active neurons p * r, with r = 2^n by default; in logs (r may be huge)
-    log_r = n_dims * math.log(2.0) if n_neurons is None else math.log(n_neurons)
-    log_active = math.log(probability) + log_r if probability > 0 else -math.inf
+    # expected active neurons p * r: the intersection of a circle with itself (t = 0)
+    try:
+        active = float(theory.circle_intersection(n_dims, radius, 0, n_neurons=n_neurons))
+        log_active = math.log(active) if active > 0 else -math.inf
+    except ValueError:  # beyond the float range: every address is a neuron, so ln N(0)
+        if n_neurons is not None:
+            raise
+        log_active = float(theory.log_circle_intersection(n_dims, radius, 0))
 
     betas = {}
     for method in ("ols", "reference", "softmax"):

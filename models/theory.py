@@ -142,7 +142,10 @@ def _check_distances(distances, n_dims: int, name: str = "distances") -> np.ndar
 
 
 def _check_cosines(cosines, name: str = "cosines") -> np.ndarray:
-    array = np.asarray(cosines, dtype=np.float64)
+    try:
+        array = np.asarray(cosines, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be real numbers; got {cosines!r}") from None
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite; got {array[~np.isfinite(array)].ravel()[0]}")
     if array.size and np.abs(array).max() > 1 + _COSINE_TOLERANCE:
