@@ -22,6 +22,7 @@ __all__ = [
     "plot_recall_vs_noise",
     "plot_raster",
     "plot_rates",
+    "plot_window_rates",
     "save_figure",
 ]
 
@@ -184,7 +185,14 @@ def plot_recall_vs_noise(noise_levels, fractions: Mapping[str, np.ndarray], *, a
     return ax
 
 
-def plot_raster(spike_times_s, spike_indices, *, title: str = "granule cells", ax=None):
+def plot_raster(
+    spike_times_s,
+    spike_indices,
+    *,
+    title: str = "granule cells",
+    spans: Mapping[str, tuple[float, float]] | None = None,
+    ax=None,
+):
     """Spike raster.
 
     Parameters
@@ -194,6 +202,8 @@ def plot_raster(spike_times_s, spike_indices, *, title: str = "granule cells", a
     spike_indices : ndarray of int, shape (n_spikes,)
         Neuron index of each spike.
     title : str
+    spans : mapping of str to (start_s, stop_s), optional
+        Labelled time intervals (s) to shade, e.g. the write and read windows.
     ax : matplotlib Axes, optional
 
     Returns
@@ -201,7 +211,11 @@ def plot_raster(spike_times_s, spike_indices, *, title: str = "granule cells", a
     matplotlib Axes
     """
     ax = _axes(ax)
+    for index, (label, (start_s, stop_s)) in enumerate((spans or {}).items()):
+        ax.axvspan(start_s * 1e3, stop_s * 1e3, color=f"C{index}", alpha=0.12, label=label)
     ax.plot(np.asarray(spike_times_s) * 1e3, spike_indices, "|", ms=3, color="k")
+    if spans:
+        ax.legend(fontsize=8, loc="upper right")
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("neuron index")
     ax.set_title(title)
@@ -229,5 +243,29 @@ def plot_rates(times_s, rates_hz: Mapping[str, np.ndarray], *, title: str = "", 
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("rate (Hz)")
     ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_window_rates(samples: Mapping[str, tuple[np.ndarray, np.ndarray]], *, ax=None):
+    """Rates read once per presentation window, one point per cell.
+
+    Parameters
+    ----------
+    samples : mapping of str to (times_s, rates_hz)
+        For each population, the time (s) of each sample and the cell's rate (Hz) then.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+    for index, (name, (times_s, rates_hz)) in enumerate(samples.items()):
+        times_ms = np.asarray(times_s, dtype=float) * 1e3
+        ax.plot(times_ms, rates_hz, "o", ms=3, alpha=0.5, color=f"C{index}", label=name)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("rate at window end (Hz)")
+    ax.set_title("Purkinje and DCN rates per window")
     ax.legend(fontsize=8)
     return ax

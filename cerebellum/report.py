@@ -1,0 +1,277 @@
+"""Turn a :class:`~cerebellum.compare.Comparison` into files: JSON, ``.npz``, figures, report.
+
+``write_run(comparison, directory)`` writes ``params.json``, ``results.json``, ``readout.npz``,
+the figures (PNG, 150 dpi) and ``report.md``; the caller adds ``meta.json`` and makes the
+directory appear atomically (:func:`cerebellum.rundir.atomic_run_directory`).
+``headline_table(results)`` is the table printed on stdout and placed first in the report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cerebellum import figures
+from cerebellum.rundir import write_json
+
+__all__ = ["FIGURES", "headline_table", "write_run", "write_report"]
+
+FIGURES = {
+    "weights_vs_distance.png": "pattern weight vs Hamming distance (circuit, theory, attention)",
+    "beta_comparison.png": "beta: circuit, theory fits, optimal radii, learned Transformers",
+    "agreement_vs_noise.png": "output cosine vs query noise for each engine pair",
+    "recall_vs_noise.png": "autoassociative recall vs query noise",
+    "raster.png": "granule raster and Purkinje/DCN rates for one write and one read",
+}
+
+_HEADLINE_PAIRS = (
+    ("circuit__vs__neuron_sdm", "circuit≡mirror"),
+    ("neuron_sdm__vs__pattern_sdm", "mirror~theory"),
+    ("neuron_sdm__vs__attention_ols", "mirror~attn(ols)"),
+    ("circuit__vs__attention_ols", "circuit~attn(ols)"),
+)
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float) and (abs(value) >= 1e4 or (0 < abs(value) < 1e-3)):
+        return f"{value:.2e}"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def headline_table(results: dict) -> str:
+    """The table a person reads first, as Markdown (also readable as plain text).
+
+    Rows are noise levels; columns give the mean output cosine (outputs centred to [-1, 1])
+    for four engine pairs, the mean weight total variation between the circuit and theory, and
+    the fraction of queries recalled exactly by the circuit and by attention (ols).
+
+    Parameters
+    ----------
+    results : dict
+        The ``results.json`` payload.
+
+    Returns
+    -------
+    str
+    """
+    agreement, recall = results["agreement"], results["recall"]
+    header = ["noise (bits)"] + [label for _, label in _HEADLINE_PAIRS]
+    header += ["TV circuit–theory", "recall circuit", "recall attn(ols)"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    circuit_recall = recall.get("circuit", recall["neuron_sdm"])
+    for i, level in enumerate(results["noise_levels"]):
+        row = [str(level)]
+        for pair, _ in _HEADLINE_PAIRS:
+            row.append(_fmt(agreement[pair]["output_cosine"][i]["mean"]))
+        row.append(_fmt(agreement["circuit__vs__pattern_sdm"]["weight_tv"][i]["mean"]))
+        row.append(_fmt(circuit_recall["exact_fraction"][i], 2))
+        row.append(_fmt(recall["attention_ols"]["exact_fraction"][i], 2))
+        lines.append("| " + " | ".join(row) + " |")
+    beta = results["beta"]
+    circuit = beta["circuit"]
+    theory = beta["theory"]
+    if circuit.get("beta") is not None:
+        beta_line = (
+            f"beta: circuit {circuit['beta']:.3f} [{circuit['ci_low']:.3f}, "
+            f"{circuit['ci_high']:.3f}] (95% CI) | theory ols {theory['ols']:.3f}, "
+            f"reference {theory['reference']:.3f}, softmax {theory['softmax']:.3f} | "
+            f"learned QK-norm Transformers mean {beta['learned_transformer']['mean']:.2f}"
+        )
+    else:
+        beta_line = f"beta: circuit n/a ({circuit.get('reason')})"
+    check = results["exact_check"]
+    if check["applies"]:
+        exact_line = (
+            "circuit vs NeuronSDM (deterministic): max weight gap "
+            f"{check['max_weight_abs_gap']:.1e}, max relative output gap "
+            f"{check['max_output_relative_gap']:.1e}, "
+            f"active-set mismatches {check['active_set_mismatches']} -> "
+            + ("EXACT" if check["passed"] else "MISMATCH (a bug)")
+        )
+    else:
+        exact_line = "circuit vs NeuronSDM: Poisson mode, agreement is statistical (see cosines)"
+    return "\n".join(lines + ["", beta_line, exact_line])
+
+
+def write_report(results: dict, path: str | Path) -> None:
+    """Write ``report.md``: the headline table, the beta discussion, the r sweep, the figures.
+
+    Parameters
+    ----------
+    results : dict
+        The ``results.json`` payload.
+    path : str or Path
+    """
+    circuit = results["circuit"]
+    beta = results["beta"]
+    cb = beta["circuit"]
+    check = results["exact_check"]
+    parts = [
+        "# Does the spiking cerebellum compute attention?",
+        "",
+        f"Preset `{circuit['preset']}`: n = {circuit['n_dims']} bits, r = {circuit['n_neurons']} "
+        f"granule cells, m = {circuit['n_patterns']} patterns, activation "
+        f"`{circuit['activation']}` (equivalent radius d = {circuit['equivalent_radius']}), "
+        f"{circuit['mode']} dynamics on the Brian2 `{circuit['device']}` device; "
+        f"{results['n_queries_per_level']} queries per noise level. Active granule cells per "
+        f"query: {100 * circuit['active_granule_fraction']['mean']:.2f}% on average.",
+        "",
+        "Output cosines compare reads centred to [-1, 1] (`2 read - 1`); *recall* is the "
+        "fraction of queries whose iterated read (threshold 1/2) ends exactly on the stored "
+        "pattern.",
+        "",
+        headline_table(results),
+        "",
+    ]
+    if check["applies"] and not check["passed"]:
+        parts += [
+            "**The circuit and its exact mirror disagree by more than "
+            f"{check['tolerance']:.0e}: this is a bug.**",
+            "",
+        ]
+    parts += ["## Beta measured from the circuit", ""]
+    if cb.get("beta") is not None:
+        inside = "inside" if cb["theory_ols_inside_ci"] else "outside"
+        inside_same = "inside" if cb["theory_same_pairs_inside_ci"] else "outside"
+        parts += [
+            f"OLS slope of log circuit intersection count on cos = 1 - 2t/n over "
+            f"{cb['n_points']} query-pattern pairs at t = {cb['distance_range'][0]}.."
+            f"{cb['distance_range'][1]} ({cb['n_zero']} pairs with a zero count left out): "
+            f"beta = {cb['beta']:.3f}, 95% CI [{cb['ci_low']:.3f}, {cb['ci_high']:.3f}], "
+            f"R² = {cb['r_squared']:.3f}.",
+            "",
+            f"- Theory (Bricken & Pehlevan 2021 fit over every t = 0..d-1, ols): "
+            f"{cb['theory_ols_beta']:.3f}, {inside} the interval "
+            f"(difference {cb['difference_to_theory_ols']:+.3f}).",
+            f"- Theory's expected counts fitted over the same pairs as the circuit: "
+            f"{cb['theory_same_pairs_beta']:.3f}, {inside_same} the interval.",
+            "",
+            "Why they can differ: log N is not exactly linear in the cosine, so an OLS slope "
+            "depends on which distances are fitted (the circuit's pairs weigh the queried noise "
+            "levels; theory weighs each t once); and the circuit has finitely many granule "
+            "cells, so each count is a random draw around its expectation r N / 2^n -- the "
+            "logarithm of a small random count is biased downwards (Jensen), which steepens the "
+            "slope as counts shrink at large t. The same-pairs value removes the first effect; "
+            "what remains is the finite-r sampling of the second.",
+            "",
+        ]
+    else:
+        parts += [f"Not measurable here: {cb.get('reason')}", ""]
+    optimal = beta["optimal_radii"]
+    parts += [
+        "Optimal radii for this n, m and r and the betas they imply (ols): "
+        + ", ".join(
+            f"{k} d={v['radius']} beta={_fmt(v['beta_ols'], 2)}" for k, v in optimal.items()
+        )
+        + f". Learned betas of query-key-normalised Transformers "
+        f"({beta['learned_transformer']['citation']}): mean "
+        f"{beta['learned_transformer']['mean']:.2f}, range "
+        f"{beta['learned_transformer']['min']:.2f}–{beta['learned_transformer']['max']:.2f}.",
+        "",
+        "## Agreement grows with the number of granule cells",
+        "",
+        "Mirror only (NeuronSDM on freshly sampled neurons, same patterns and queries):",
+        "",
+        "| r | weight TV to PatternSDM | output cosine to PatternSDM "
+        "| output cosine to attn(ols) |",
+        "|---|---|---|---|",
+    ]
+    for row in results["neuron_sweep"]:
+        parts.append(
+            f"| {row['n_neurons']} | {_fmt(row['weight_tv_to_pattern_sdm']['mean'])} | "
+            f"{_fmt(row['output_cosine_to_pattern_sdm']['mean'])} | "
+            f"{_fmt(row['output_cosine_to_attention_ols']['mean'])} |"
+        )
+    parts += ["", "## Figures", ""]
+    for name, caption in FIGURES.items():
+        if (Path(path).parent / name).exists():
+            parts.append(f"![{caption}]({name})")
+            parts.append("")
+    Path(path).write_text("\n".join(parts) + "\n")
+
+
+def _curves(results: dict, metric: str, pairs) -> dict:
+    out = {}
+    for pair in pairs:
+        rows = results["agreement"][pair][metric]
+        out[pair.replace("__vs__", " vs ")] = tuple(
+            np.array([np.nan if r[key] is None else r[key] for r in rows])
+            for key in ("mean", "ci_low", "ci_high")
+        )
+    return out
+
+
+def _write_figures(comparison, directory: Path) -> None:
+    results, data = comparison.results, comparison.figure_data
+    n_dims = results["circuit"]["n_dims"]
+    ax = figures.plot_weight_vs_distance(data["distances"], data["weights"], n_dims=n_dims)
+    figures.save_figure(ax, directory / "weights_vs_distance.png")
+    betas = {k: v for k, v in data["betas"].items() if v is not None}
+    ax = figures.plot_beta_comparison(
+        betas, circuit_interval=data["circuit_interval"], learned_betas=data["learned_betas"]
+    )
+    figures.save_figure(ax, directory / "beta_comparison.png")
+    pairs = [
+        "circuit__vs__neuron_sdm",
+        "circuit__vs__pattern_sdm",
+        "circuit__vs__attention_ols",
+        "neuron_sdm__vs__attention_ols",
+        "pattern_sdm__vs__attention_ols",
+    ]
+    levels = np.asarray(results["noise_levels"])
+    ax = figures.plot_agreement_vs_noise(levels, _curves(results, "output_cosine", pairs))
+    figures.save_figure(ax, directory / "agreement_vs_noise.png")
+    fractions = {k: np.asarray(v["exact_fraction"]) for k, v in results["recall"].items()}
+    ax = figures.plot_recall_vs_noise(levels, fractions)
+    figures.save_figure(ax, directory / "recall_vs_noise.png")
+    raster = data.get("raster")
+    if raster is not None:
+        import matplotlib.pyplot as plt
+
+        fig, (top, bottom) = plt.subplots(
+            2, 1, figsize=(7.0, 5.5), sharex=True, layout="constrained"
+        )
+        figures.plot_raster(
+            raster["granule"]["times_s"],
+            raster["granule"]["cells"],
+            title="granule cells: last write window, then first read window",
+            spans={
+                "write (plasticity on)": (
+                    raster["start_s"],
+                    raster["start_s"] + raster["window_s"],
+                ),
+                "read": (
+                    raster["start_s"] + raster["window_s"],
+                    raster["start_s"] + 2 * raster["window_s"],
+                ),
+            },
+            ax=top,
+        )
+        figures.plot_window_rates(
+            {
+                "Purkinje cells": (raster["purkinje"]["times_s"], raster["purkinje"]["rate"]),
+                "DCN cells": (raster["dcn"]["times_s"], raster["dcn"]["rate"]),
+            },
+            ax=bottom,
+        )
+        figures.save_figure(top, directory / "raster.png")
+
+
+def write_run(comparison, directory: str | Path) -> None:
+    """Write everything of a comparison except ``meta.json`` into ``directory``.
+
+    Parameters
+    ----------
+    comparison : Comparison
+    directory : str or Path
+        An existing (staging) directory.
+    """
+    directory = Path(directory)
+    (directory / "params.json").write_text(comparison.params.to_json() + "\n")
+    write_json(directory / "results.json", comparison.results)
+    comparison.readout.save(directory / "readout.npz")
+    _write_figures(comparison, directory)
+    write_report(comparison.results, directory / "report.md")
