@@ -1,0 +1,86 @@
+"""Sphinx configuration of the cerebellar-sdm documentation.
+
+The notebooks live in ``../notebooks`` as jupytext percent scripts. At build start they are
+copied into ``docs/notebooks`` (ignored by git) and myst-nb executes them at full size, so the
+rendered pages carry fresh outputs; a notebook that raises (e.g. a failed key-claim assertion)
+fails the build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+# The docs render the notebooks at full size, whatever the caller's environment says;
+# CEREBELLAR_SDM_DOCS_SMOKE=1 renders them at smoke size (a quick check of the site itself).
+if os.environ.get("CEREBELLAR_SDM_DOCS_SMOKE") == "1":
+    os.environ["CEREBELLAR_SDM_SMOKE"] = "1"
+else:
+    os.environ.pop("CEREBELLAR_SDM_SMOKE", None)
+
+project = "cerebellar-sdm"
+author = "the cerebellar-sdm authors"
+copyright = "2026, the cerebellar-sdm authors"
+release = "0.1.0"
+
+extensions = [
+    "myst_nb",
+    "numpydoc",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".py": "myst-nb"}
+nb_custom_formats = {".py": ["jupytext.reads", {"fmt": "py:percent"}]}
+exclude_patterns = ["_build", "conf.py", "Thumbs.db", ".DS_Store", "**/.ipynb_checkpoints"]
+
+# Execute every notebook on every build; any error (a failed assertion included) fails it.
+nb_execution_mode = os.environ.get("CEREBELLAR_SDM_DOCS_EXECUTE", "force")
+nb_execution_timeout = 1500
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_heading_anchors = 3
+
+# Some docstrings write |cos| for an absolute value, which reStructuredText reads as a
+# substitution reference: define it as the literal text.
+rst_prolog = r"""
+.. |cos| replace:: \|cos\|
+"""
+
+autodoc_member_order = "bysource"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_typehints = "none"
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+
+intersphinx_mapping = {}  # the build never reaches the network
+
+html_theme = "furo"
+html_title = "cerebellar-sdm"
+html_static_path: list[str] = []
+
+
+def _copy_notebooks(app) -> None:
+    """Copy ../notebooks/*.py into docs/notebooks so that Sphinx sees them as sources."""
+    target = DOCS / "notebooks"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir()
+    for source in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
+        shutil.copy2(source, target / source.name)
+
+
+def setup(app):
+    app.connect("builder-inited", _copy_notebooks)
