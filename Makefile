@@ -21,7 +21,7 @@ test-all: $(STAMP)
 	$(PY) -m pytest -q -m ''
 
 demo: $(STAMP)
-	$(VENV)/bin/cerebellar-sdm theory
+	$(VENV)/bin/cerebellar-sdm compare
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -232,6 +232,145 @@ def _run_theory(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- compare
+
+
+def _noise_levels(text: str) -> tuple[int, ...]:
+    """Parse ``0,2,4`` into non-negative integers."""
+    try:
+        levels = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated non-negative integers such as 0,2,4; got {text!r}"
+        ) from None
+    if not levels or min(levels) < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated non-negative integers such as 0,2,4; got {text!r}"
+        )
+    return levels
+
+
+def _add_compare_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="run the spiking circuit and the PyTorch mirror on one wiring and compare them",
+        description="Run the Brian2 cerebellum and the PyTorch mirror (NeuronSDM, PatternSDM, "
+        "attention with each beta fit) on the same wiring, patterns and queries; write a run "
+        "directory (params.json, meta.json, results.json, readout.npz, figures, report.md) and "
+        "print the headline table. Flags override the preset.",
+    )
+    parser.add_argument("--preset", default="default", help="circuit preset (default: default)")
+    parser.add_argument("--seed", type=int, default=0, help="the one integer seed (default 0)")
+    parser.add_argument(
+        "--out", default=None, help="run directory (default runs/<preset>-s<seed>-<time>)"
+    )
+    parser.add_argument("--mode", default="deterministic", choices=("deterministic", "poisson"))
+    parser.add_argument(
+        "--activation", default=None, choices=("radius", "top-k", "selected-coordinate")
+    )
+    parser.add_argument("--n-dims", type=_count, default=None, help="address bits n")
+    parser.add_argument("--radius", type=int, default=None, help="activation radius d")
+    parser.add_argument("--top-k", type=_count, default=None, help="k for --activation top-k")
+    parser.add_argument("--n-neurons", type=_count, default=None, help="granule cells r")
+    parser.add_argument(
+        "--n-patterns", type=_count, default=64, help="stored patterns m (default 64)"
+    )
+    parser.add_argument(
+        "--noise-levels",
+        type=_noise_levels,
+        default=None,
+        help="bits flipped, e.g. 0,2,4 (default: 7 levels from 0 to d)",
+    )
+    parser.add_argument(
+        "--n-queries", type=_count, default=16, help="queries per noise level (default 16)"
+    )
+    parser.add_argument(
+        "--recall-steps", type=_count, default=6, help="most iterated reads (default 6)"
+    )
+    parser.add_argument(
+        "--device", default="runtime", choices=("runtime", "cpp_standalone"), help="Brian2 device"
+    )
+    parser.add_argument(
+        "--torch-device", default="cpu", choices=("cpu", "cuda"), help="mirror device"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 if the deterministic circuit and NeuronSDM differ by more than 1e-9",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.set_defaults(func=_run_compare)
+
+
+def _run_compare(args) -> int:
+    import time
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from cerebellum.compare import CompareConfig, resolve_config, run_comparison
+    from cerebellum.presets import PRESET_NAMES
+    from cerebellum.report import headline_table, write_run
+    from cerebellum.rundir import (
+        atomic_run_directory,
+        check_output_directory,
+        collect_meta,
+        write_json,
+    )
+
+    if args.preset not in PRESET_NAMES:
+        raise ValueError(f"--preset must be one of {', '.join(PRESET_NAMES)}; got {args.preset!r}")
+    config = CompareConfig(
+        preset=args.preset,
+        seed=args.seed,
+        mode=args.mode,
+        activation=args.activation,
+        n_dims=args.n_dims,
+        radius=args.radius,
+        top_k=args.top_k,
+        n_neurons=args.n_neurons,
+        n_patterns=args.n_patterns,
+        noise_levels=args.noise_levels,
+        n_queries=args.n_queries,
+        recall_steps=args.recall_steps,
+        device=args.device,
+        torch_device=args.torch_device,
+    )
+    out = args.out or f"runs/{args.preset}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    check_output_directory(out)
+    resolve_config(config)  # every input error surfaces before the progress bar starts
+    bar = tqdm(total=9, desc="compare", unit="stage", disable=args.no_progress, file=sys.stderr)
+
+    def progress(label: str) -> None:
+        bar.set_postfix_str(label)
+        bar.update(1)
+
+    with atomic_run_directory(out) as staging:
+        comparison = run_comparison(config, progress=progress)
+        progress("writing the run directory")
+        write_run(comparison, staging)
+        write_json(
+            staging / "meta.json",
+            collect_meta(
+                seed=config.seed,
+                device=config.device,
+                torch_device=config.torch_device,
+                wall_time_s=comparison.wall_time_s,
+            ),
+        )
+    bar.close()
+    print(headline_table(comparison.results))
+    print(f"\nrun directory: {Path(out).absolute()} (report.md, results.json, figures)")
+    if comparison.exact_agreement_failed:
+        print(
+            f"{PROG}: the deterministic circuit and NeuronSDM disagree by more than 1e-9 (a bug); "
+            "see report.md",
+            file=sys.stderr,
+        )
+        return 1 if args.strict else 0
+    return 0
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -243,6 +382,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="<command>", required=True)
     _add_theory_parser(subparsers)
+    _add_compare_parser(subparsers)
     return parser
 
 
@@ -270,3 +410,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(
+            f"{PROG}: error: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
+        return 130

@@ -44,6 +44,7 @@ import torch
 from cerebellum.params import CircuitParams, DeviceParams, GranuleLayerParams
 from cerebellum.presets import PRESET_NAMES, poisson_dynamics, preset
 from cerebellum.readout import Readout
+from cerebellum.results_schema import SCHEMA_VERSION as RESULTS_SCHEMA_VERSION
 from models import metrics, theory
 from models.attention import AttentionMemory
 from models.fitting import estimate_beta
@@ -60,10 +61,11 @@ __all__ = [
     "Comparison",
     "build_circuit_params",
     "equivalent_radius",
+    "mirror_memories",
+    "resolve_config",
     "run_comparison",
 ]
 
-RESULTS_SCHEMA_VERSION = 1
 ACTIVATIONS = ("radius", "top-k", "selected-coordinate")
 BETA_METHODS = ("ols", "reference", "softmax")
 MODES = ("deterministic", "poisson")
@@ -228,6 +230,30 @@ def build_circuit_params(config: CompareConfig) -> CircuitParams:
     return base.replace(granule=granule, dynamics=dynamics, device=device)
 
 
+def resolve_config(config: CompareConfig) -> tuple[CircuitParams, tuple[int, ...]]:
+    """Validate a config against its preset before any work: circuit parameters and noise levels.
+
+    Parameters
+    ----------
+    config : CompareConfig
+
+    Returns
+    -------
+    params : CircuitParams
+    noise_levels : tuple of int
+        The config's levels, or 7 levels from 0 to the equivalent radius.
+    """
+    params = build_circuit_params(config)
+    n = params.granule.n_dims
+    levels = config.noise_levels
+    if levels is None:
+        d_eff = equivalent_radius(params.granule)
+        levels = tuple(sorted({round(x) for x in np.linspace(0, d_eff, 7)}))
+    if max(levels) > n:
+        raise ValueError(f"noise_levels must be in [0, n_dims={n}]; got {max(levels)}")
+    return params, tuple(int(level) for level in levels)
+
+
 def equivalent_radius(granule: GranuleLayerParams) -> int:
     """The Hamming radius d whose activation probability matches the granule layer's.
 
@@ -299,6 +325,39 @@ class _CircuitMemory(Memory):
         self.protocol.restore("written")
         readout = self.protocol.read(queries.cpu().numpy())
         return torch.from_numpy(readout.read)
+
+
+def mirror_memories(wiring, patterns, values, d_eff: int, *, torch_device: str = "cpu"):
+    """The mirror's engines, written with the patterns.
+
+    Parameters
+    ----------
+    wiring : cerebellum.wiring.Wiring
+        The circuit's wiring: ``neuron_sdm`` uses the same neuron addresses.
+    patterns : Tensor of shape (n_patterns, n_dims), uint8
+    values : Tensor of shape (n_patterns, n_values), float64
+    d_eff : int
+        Equivalent radius (:func:`equivalent_radius`) for PatternSDM and the beta fits.
+    torch_device : str
+
+    Returns
+    -------
+    dict of str to Memory
+        ``neuron_sdm``, ``pattern_sdm`` and ``attention_<method>`` for each beta fit method.
+    """
+    n = patterns.shape[1]
+    memories: dict[str, Memory] = {
+        "neuron_sdm": wiring.mirror(values.shape[1]),
+        "pattern_sdm": PatternSDM(n, d_eff),
+    }
+    for method in BETA_METHODS:
+        memories[f"attention_{method}"] = AttentionMemory(
+            n_dims=n, activation_radius=d_eff, method=method
+        )
+    for name, memory in memories.items():
+        memories[name] = memory.to(torch_device)
+        memories[name].write(patterns.to(torch_device), values.to(torch_device))
+    return memories
 
 
 def _generators(seed: int) -> dict[str, object]:
@@ -461,15 +520,10 @@ def run_comparison(
 
     step = progress or (lambda label: None)
     started = time.perf_counter()
-    params = build_circuit_params(config)
+    params, levels = resolve_config(config)
     g = params.granule
     n, m = g.n_dims, config.n_patterns
     d_eff = equivalent_radius(g)
-    levels = config.noise_levels
-    if levels is None:
-        levels = tuple(sorted({round(x) for x in np.linspace(0, d_eff, 7)}))
-    if max(levels) > n:
-        raise ValueError(f"noise_levels must be in [0, n_dims={n}]; got {max(levels)}")
     gens = _generators(config.seed)
 
     step("sampling wiring and patterns")
@@ -498,18 +552,8 @@ def run_comparison(
 
     step("mirror: NeuronSDM, PatternSDM, attention")
     device = config.torch_device
-    mirror = wiring.mirror(n).to(device)
-    mirror.write(patterns.to(device), values.to(device))
-    memories: dict[str, Memory] = {"neuron_sdm": mirror}
-    pattern_sdm = PatternSDM(n, d_eff).to(device)
-    pattern_sdm.write(patterns.to(device), values.to(device))
-    memories["pattern_sdm"] = pattern_sdm
-    betas = {}
-    for method in BETA_METHODS:
-        attention = AttentionMemory(n_dims=n, activation_radius=d_eff, method=method).to(device)
-        attention.write(patterns.to(device), values.to(device))
-        memories[f"attention_{method}"] = attention
-        betas[method] = float(attention.beta)
+    memories = mirror_memories(wiring, patterns, values, d_eff, torch_device=device)
+    mirror = memories["neuron_sdm"]
     q_dev = queries.to(device)
     weights, outputs = _mirror_weights_outputs(memories, q_dev)
     weights = {"circuit": readout.pattern_weights, **weights}

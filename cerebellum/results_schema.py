@@ -1,0 +1,214 @@
+"""The schema of ``results.json`` (version 1), and a validator with no dependencies.
+
+Documented field by field in ``docs/results_schema.md``. ``validate_results(payload)`` raises
+``ValueError`` naming the first offending field (as a JSON path such as
+``agreement.circuit__vs__neuron_sdm.output_cosine[2].mean``).
+
+A *summary* is ``{"n", "n_finite", "mean", "ci_low", "ci_high"}``: the mean of a per-query
+metric over the queries of one noise level and its 95% Student-t interval (``null`` when fewer
+than two finite values); ``n_finite < n`` where a metric is undefined for some queries (e.g. a
+query that activated no granule cell has no weight distribution).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from numbers import Real
+
+__all__ = ["SCHEMA_VERSION", "load_results", "validate_results"]
+
+SCHEMA_VERSION = 1
+
+_NUMBER = "number"
+_NUMBER_OR_NULL = "number|null"
+_INT = "int"
+_BOOL = "bool"
+_STR = "str"
+
+
+def _fail(path: str, expected: str, got) -> None:
+    raise ValueError(f"results.json field {path}: expected {expected}; got {got!r}")
+
+
+def _check(value, kind: str, path: str) -> None:
+    if kind == _INT:
+        if isinstance(value, bool) or not isinstance(value, int):
+            _fail(path, "an integer", value)
+    elif kind == _NUMBER:
+        if isinstance(value, bool) or not isinstance(value, Real):
+            _fail(path, "a number", value)
+    elif kind == _NUMBER_OR_NULL:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, Real)):
+            _fail(path, "a number or null", value)
+    elif kind == _BOOL:
+        if not isinstance(value, bool):
+            _fail(path, "true or false", value)
+    elif kind == _STR:
+        if not isinstance(value, str):
+            _fail(path, "a string", value)
+
+
+def _object(value, keys: dict, path: str) -> None:
+    if not isinstance(value, dict):
+        _fail(path, "an object", type(value).__name__)
+    for key, kind in keys.items():
+        if key not in value:
+            _fail(f"{path}.{key}", "to be present", "missing")
+        _check(value[key], kind, f"{path}.{key}")
+
+
+def _list(value, length: int | None, path: str) -> list:
+    if not isinstance(value, list):
+        _fail(path, "a list", type(value).__name__)
+    if length is not None and len(value) != length:
+        _fail(path, f"a list of {length} items", f"{len(value)} items")
+    return value
+
+
+_SUMMARY = {
+    "n": _INT,
+    "n_finite": _INT,
+    "mean": _NUMBER_OR_NULL,
+    "ci_low": _NUMBER_OR_NULL,
+    "ci_high": _NUMBER_OR_NULL,
+}
+_CIRCUIT = {
+    "preset": _STR,
+    "n_dims": _INT,
+    "n_neurons": _INT,
+    "n_patterns": _INT,
+    "activation": _STR,
+    "equivalent_radius": _INT,
+    "mode": _STR,
+    "device": _STR,
+}
+_EXACT = {
+    "applies": _BOOL,
+    "tolerance": _NUMBER,
+    "max_weight_abs_gap": _NUMBER,
+    "max_output_relative_gap": _NUMBER,
+    "active_set_mismatches": _INT,
+    "passed": _BOOL,
+}
+_CIRCUIT_BETA = {
+    "beta": _NUMBER,
+    "bias": _NUMBER,
+    "ci_low": _NUMBER,
+    "ci_high": _NUMBER,
+    "confidence": _NUMBER,
+    "n_points": _INT,
+    "n_zero": _INT,
+    "r_squared": _NUMBER,
+    "theory_same_pairs_beta": _NUMBER,
+    "theory_ols_beta": _NUMBER,
+    "theory_ols_inside_ci": _BOOL,
+    "theory_same_pairs_inside_ci": _BOOL,
+    "difference_to_theory_ols": _NUMBER,
+}
+_SWEEP_ROW = ("weight_tv_to_pattern_sdm", "output_cosine_to_pattern_sdm")
+_SWEEP_ROW += ("output_cosine_to_attention_ols",)
+
+
+def validate_results(payload: dict) -> None:
+    """Check a ``results.json`` payload against schema version 1.
+
+    Parameters
+    ----------
+    payload : dict
+        The parsed JSON.
+
+    Raises
+    ------
+    ValueError
+        Naming the first field that is missing or of the wrong type.
+    """
+    _object(
+        payload,
+        {"schema_version": _INT, "n_queries_per_level": _INT},
+        "$",
+    )
+    if payload["schema_version"] != SCHEMA_VERSION:
+        _fail("schema_version", str(SCHEMA_VERSION), payload["schema_version"])
+    _object(payload.get("config"), {"seed": _INT, "preset": _STR}, "config")
+    _object(payload.get("circuit"), _CIRCUIT, "circuit")
+    _object(
+        payload["circuit"].get("active_granule_fraction"),
+        _SUMMARY,
+        "circuit.active_granule_fraction",
+    )
+    levels = _list(payload.get("noise_levels"), None, "noise_levels")
+    for i, level in enumerate(levels):
+        _check(level, _INT, f"noise_levels[{i}]")
+    engines = _list(payload.get("engines"), None, "engines")
+    metric_names = _list(payload.get("metrics"), None, "metrics")
+    agreement = payload.get("agreement")
+    if not isinstance(agreement, dict):
+        _fail("agreement", "an object", type(agreement).__name__)
+    expected_pairs = {f"{a}__vs__{b}" for i, a in enumerate(engines) for b in engines[i + 1 :]}
+    if set(agreement) != expected_pairs:
+        _fail("agreement", f"one entry per engine pair {sorted(expected_pairs)}", sorted(agreement))
+    for pair, by_metric in agreement.items():
+        for metric in metric_names:
+            rows = _list(by_metric.get(metric), len(levels), f"agreement.{pair}.{metric}")
+            for i, row in enumerate(rows):
+                _object(row, _SUMMARY, f"agreement.{pair}.{metric}[{i}]")
+    recall = payload.get("recall")
+    if not isinstance(recall, dict) or not recall:
+        _fail("recall", "an object with one entry per engine", recall)
+    for engine, entry in recall.items():
+        for key in ("exact_fraction", "converged_fraction"):
+            for i, value in enumerate(_list(entry.get(key), len(levels), f"recall.{engine}.{key}")):
+                _check(value, _NUMBER, f"recall.{engine}.{key}[{i}]")
+        for i, row in enumerate(
+            _list(entry.get("bits_wrong"), len(levels), f"recall.{engine}.bits_wrong")
+        ):
+            _object(row, _SUMMARY, f"recall.{engine}.bits_wrong[{i}]")
+    beta = payload.get("beta")
+    _object(beta, {}, "beta")
+    circuit_beta = beta.get("circuit")
+    if not isinstance(circuit_beta, dict):
+        _fail("beta.circuit", "an object", circuit_beta)
+    if circuit_beta.get("beta") is None:
+        _object(circuit_beta, {"reason": _STR}, "beta.circuit")
+    else:
+        _object(circuit_beta, _CIRCUIT_BETA, "beta.circuit")
+    _object(
+        beta.get("theory"),
+        {"ols": _NUMBER, "reference": _NUMBER, "softmax": _NUMBER},
+        "beta.theory",
+    )
+    optimal = beta.get("optimal_radii")
+    for criterion in ("snr", "memory", "critical_distance"):
+        _object(
+            (optimal or {}).get(criterion),
+            {"radius": _INT, "beta_ols": _NUMBER_OR_NULL},
+            f"beta.optimal_radii.{criterion}",
+        )
+    _object(
+        beta.get("learned_transformer"),
+        {"citation": _STR, "n": _INT, "mean": _NUMBER, "min": _NUMBER, "max": _NUMBER},
+        "beta.learned_transformer",
+    )
+    for i, row in enumerate(_list(payload.get("neuron_sweep"), None, "neuron_sweep")):
+        _object(row, {"n_neurons": _INT}, f"neuron_sweep[{i}]")
+        for key in _SWEEP_ROW:
+            _object(row.get(key), _SUMMARY, f"neuron_sweep[{i}].{key}")
+    _object(payload.get("exact_check"), _EXACT, "exact_check")
+
+
+def load_results(path: str | os.PathLike) -> dict:
+    """Read and validate a ``results.json``.
+
+    Parameters
+    ----------
+    path : str or path
+
+    Returns
+    -------
+    dict
+    """
+    with open(path) as handle:
+        payload = json.load(handle)
+    validate_results(payload)
+    return payload
