@@ -188,6 +188,8 @@ def _select_device(params: CircuitParams) -> None:
         directory = dev.build_directory or tempfile.mkdtemp(prefix="cerebellum_standalone_")
         os.makedirs(directory, exist_ok=True)
         brian2.set_device("cpp_standalone", directory=directory, build_on_run=False)
+        if dev.fast_compile:
+            prefs.codegen.cpp.extra_compile_args_gcc = ["-w", "-O0", "-std=c++11"]
     else:
         brian2.set_device("runtime")
         prefs.codegen.target = dev.codegen_target

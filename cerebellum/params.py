@@ -316,17 +316,23 @@ class DeviceParams:
         networks after a one-off compile.
     build_directory : str or None
         Standalone project directory (a temporary directory when None).
+    fast_compile : bool
+        Standalone only: compile with ``-O0`` instead of Brian2's ``-O3 -ffast-math`` (faster
+        to build, slower to run; for small test networks).
     """
 
     device: str = "runtime"
     codegen_target: str = "numpy"
     build_directory: str | None = None
+    fast_compile: bool = False
 
     def __post_init__(self) -> None:
         _check_choice("device", self.device, ("runtime", "cpp_standalone"))
         _check_choice("codegen_target", self.codegen_target, ("numpy", "cython"))
         if self.build_directory is not None and not isinstance(self.build_directory, str):
             raise TypeError(f"build_directory must be a str or None; got {self.build_directory!r}")
+        if not isinstance(self.fast_compile, bool):
+            raise TypeError(f"fast_compile must be a bool; got {self.fast_compile!r}")
 
 
 _SECTIONS = {

@@ -348,6 +348,7 @@ def run_protocol(
     if values_np.ndim != 2:
         raise ValueError(f"values must have shape (n_patterns, n_values); got {values_np.shape}")
     n_patterns, n_values = values_np.shape
+    compile_args = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
     circuit = build_circuit(
         params,
         wiring,
@@ -378,3 +379,4 @@ def run_protocol(
     finally:
         brian2.device.reinit()
         brian2.set_device("runtime")
+        brian2.prefs.codegen.cpp.extra_compile_args_gcc = compile_args
