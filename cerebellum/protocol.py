@@ -17,6 +17,7 @@ With ``cpp_standalone`` nothing runs until :func:`run_protocol` builds the proje
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import brian2
@@ -302,12 +303,20 @@ class ProtocolResult:
     pf_weights : ndarray of shape (n_neurons, n_channels)
     write_counts : ndarray of shape (n_neurons,)
     counters : ndarray of shape (n_neurons, n_channels)
+    timings_s : dict of str to float
+        Wall-clock seconds: ``build`` (network construction), then at runtime ``write`` and
+        ``read`` (all query sets), or with cpp_standalone ``device_build`` (code generation,
+        compilation and run) and ``device_run`` (the simulation alone, as timed by Brian2).
+    circuit : Circuit
+        The circuit that was run (monitors hold the raw spikes).
     """
 
     readouts: list[Readout]
     pf_weights: np.ndarray
     write_counts: np.ndarray
     counters: np.ndarray
+    timings_s: dict[str, float]
+    circuit: Circuit
 
 
 def run_protocol(
@@ -349,6 +358,8 @@ def run_protocol(
         raise ValueError(f"values must have shape (n_patterns, n_values); got {values_np.shape}")
     n_patterns, n_values = values_np.shape
     compile_args = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
     circuit = build_circuit(
         params,
         wiring,
@@ -356,26 +367,41 @@ def run_protocol(
         n_pattern_channels=n_patterns if pattern_channels else 0,
         rng=rng,
     )
+    timings["build"] = time.perf_counter() - clock
     protocol = Protocol(circuit)
+
+    def result(readouts):
+        return ProtocolResult(
+            readouts,
+            protocol.pf_weights(),
+            protocol.write_counts(),
+            protocol.counters(),
+            timings,
+            circuit,
+        )
+
     if not circuit.standalone:
+        clock = time.perf_counter()
         protocol.write(addresses, values_np)
         protocol.store("written")
+        timings["write"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         readouts = []
         for queries in query_sets:
             protocol.restore("written")
             readouts.append(protocol.read(queries))
-        return ProtocolResult(
-            readouts, protocol.pf_weights(), protocol.write_counts(), protocol.counters()
-        )
+        timings["read"] = time.perf_counter() - clock
+        return result(readouts)
     try:
         protocol.write(addresses, values_np)
         scheduled = [protocol.schedule_read(queries) for queries in query_sets]
         device = brian2.get_device()
+        clock = time.perf_counter()
         device.build(run=True, compile=True, directory=device.project_dir)
+        timings["device_build"] = time.perf_counter() - clock
+        timings["device_run"] = float(getattr(device, "_last_run_time", float("nan")))
         readouts = [protocol.collect(start, bits) for start, bits in scheduled]
-        return ProtocolResult(
-            readouts, protocol.pf_weights(), protocol.write_counts(), protocol.counters()
-        )
+        return result(readouts)
     finally:
         brian2.device.reinit()
         brian2.set_device("runtime")
