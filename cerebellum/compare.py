@@ -61,6 +61,8 @@ __all__ = [
     "Comparison",
     "build_circuit_params",
     "equivalent_radius",
+    "exact_check",
+    "neuron_count_sweep",
     "mirror_memories",
     "resolve_config",
     "run_comparison",
@@ -424,8 +426,29 @@ def _mirror_weights_outputs(memories: dict[str, Memory], queries) -> tuple[dict,
     return weights, outputs
 
 
-def _neuron_sweep(config, params, patterns, queries, d_eff, generator) -> list[dict]:
-    """Mirror-only: NeuronSDM's gap to PatternSDM and agreement with attention against r."""
+def neuron_count_sweep(config, params, patterns, queries, d_eff, generator) -> list[dict]:
+    """Mirror only: NeuronSDM's gap to PatternSDM and its agreement with attention against r.
+
+    For each factor f in ``config.neuron_sweep`` a fresh population of ``round(f r)`` neurons is
+    sampled from ``generator`` (top-k scales k by f too, so the activation fraction stays), the
+    same patterns are written and the same queries read.
+
+    Parameters
+    ----------
+    config : CompareConfig
+    params : CircuitParams
+    patterns : Tensor of shape (n_patterns, n_dims), uint8
+    queries : Tensor of shape (n_queries, n_dims), uint8
+    d_eff : int
+        Equivalent radius for PatternSDM and the attention beta.
+    generator : torch.Generator
+
+    Returns
+    -------
+    list of dict
+        One row per factor: ``n_neurons`` and summaries of ``weight_tv_to_pattern_sdm``,
+        ``output_cosine_to_pattern_sdm``, ``output_cosine_to_attention_ols``.
+    """
     g = params.granule
     device = config.torch_device
     values = patterns.double().to(device)
@@ -614,24 +637,17 @@ def run_comparison(
     learned = learned_qknorm_betas()
 
     step("neuron-count sweep (mirror)")
-    sweep = _neuron_sweep(config, params, patterns, queries, d_eff, gens["sweep"])
+    sweep = neuron_count_sweep(config, params, patterns, queries, d_eff, gens["sweep"])
 
-    exact_applies = params.dynamics.mode == "deterministic"
-    weight_gap = float(np.abs(weights["circuit"] - weights["neuron_sdm"]).max())
-    scale = np.maximum(np.abs(outputs["neuron_sdm"]), 1e-300)
-    output_gap = float((np.abs(outputs["circuit"] - outputs["neuron_sdm"]) / scale).max())
-    active_mirror = mirror.active(q_dev).cpu().numpy()
-    active_gap = int((active_mirror != readout.active_granule).sum())
-    exact_check = {
-        "applies": exact_applies,
-        "tolerance": EXACT_TOLERANCE,
-        "max_weight_abs_gap": weight_gap,
-        "max_output_relative_gap": output_gap,
-        "active_set_mismatches": active_gap,
-        "passed": bool(
-            weight_gap <= EXACT_TOLERANCE and output_gap <= EXACT_TOLERANCE and active_gap == 0
-        ),
-    }
+    exact = exact_check(
+        weights["circuit"],
+        weights["neuron_sdm"],
+        outputs["circuit"],
+        outputs["neuron_sdm"],
+        readout.active_granule,
+        mirror.active(q_dev).cpu().numpy(),
+        applies=params.dynamics.mode == "deterministic",
+    )
     active_counts = readout.active_granule.sum(axis=1)
 
     results = {
@@ -670,7 +686,7 @@ def run_comparison(
             },
         },
         "neuron_sweep": sweep,
-        "exact_check": exact_check,
+        "exact_check": exact,
     }
     distances = (queries.numpy()[:, None, :] != patterns.numpy()[None, :, :]).sum(axis=2)
     figure_data = {
@@ -705,6 +721,50 @@ def run_comparison(
         figure_data=figure_data,
         wall_time_s=time.perf_counter() - started,
     )
+
+
+def exact_check(
+    circuit_weights: np.ndarray,
+    mirror_weights: np.ndarray,
+    circuit_outputs: np.ndarray,
+    mirror_outputs: np.ndarray,
+    circuit_active: np.ndarray,
+    mirror_active: np.ndarray,
+    *,
+    applies: bool,
+    tolerance: float = EXACT_TOLERANCE,
+) -> dict:
+    """Whether the deterministic circuit equals its exact mirror (DESIGN.md: any gap is a bug).
+
+    Parameters
+    ----------
+    circuit_weights, mirror_weights : ndarray of shape (n_queries, n_patterns)
+    circuit_outputs, mirror_outputs : ndarray of shape (n_queries, n_values)
+    circuit_active, mirror_active : ndarray of bool, shape (n_queries, n_neurons)
+        Active granule cells / active mirror neurons.
+    applies : bool
+        True in deterministic mode; Poisson mode agrees only statistically.
+    tolerance : float
+        Largest allowed absolute weight gap and relative output gap.
+
+    Returns
+    -------
+    dict
+        ``applies``, ``tolerance``, ``max_weight_abs_gap``, ``max_output_relative_gap``
+        (relative to ``max(|mirror output|, 1e-300)``), ``active_set_mismatches`` and ``passed``.
+    """
+    weight_gap = float(np.abs(circuit_weights - mirror_weights).max(initial=0.0))
+    scale = np.maximum(np.abs(mirror_outputs), 1e-300)
+    output_gap = float((np.abs(circuit_outputs - mirror_outputs) / scale).max(initial=0.0))
+    mismatches = int((np.asarray(circuit_active) != np.asarray(mirror_active)).sum())
+    return {
+        "applies": bool(applies),
+        "tolerance": float(tolerance),
+        "max_weight_abs_gap": weight_gap,
+        "max_output_relative_gap": output_gap,
+        "active_set_mismatches": mismatches,
+        "passed": bool(weight_gap <= tolerance and output_gap <= tolerance and mismatches == 0),
+    }
 
 
 def _activation_name(granule: GranuleLayerParams) -> str:

@@ -1,0 +1,186 @@
+"""The comparison job (issue 4/5): end to end on the tiny preset, the CLI's errors, the schema,
+and the default preset's acceptance numbers through the mirror."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from cerebellum import cli
+from cerebellum.compare import (
+    CompareConfig,
+    build_circuit_params,
+    equivalent_radius,
+    exact_check,
+    mirror_memories,
+    neuron_count_sweep,
+    resolve_config,
+)
+from cerebellum.readout import Readout
+from cerebellum.results_schema import load_results, validate_results
+from cerebellum.wiring import sample_wiring
+from models import metrics, theory
+from models.recall import flip_bits
+from models.sdm import random_addresses
+
+TINY = ["--preset", "tiny", "--n-patterns", "8", "--n-queries", "4", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    code = cli.main(["compare", *TINY, "--out", str(out), "--strict"])
+    return code, out
+
+
+@pytest.mark.brian
+def test_tiny_compare_writes_a_complete_valid_run(tiny_run, capsys):
+    code, out = tiny_run
+    # Oracle: the other engine -- in deterministic mode the circuit must equal NeuronSDM exactly
+    # (--strict would have exited 1 otherwise).
+    assert code == 0
+    for name in ("params.json", "meta.json", "results.json", "readout.npz", "report.md"):
+        assert (out / name).is_file(), name
+    for name in ("weights_vs_distance.png", "beta_comparison.png", "agreement_vs_noise.png"):
+        assert (out / name).stat().st_size > 10_000, name
+    results = load_results(out / "results.json")
+    check = results["exact_check"]
+    assert check["applies"] and check["passed"]
+    assert check["max_weight_abs_gap"] <= 1e-9 and check["active_set_mismatches"] == 0
+    cosines = results["agreement"]["circuit__vs__neuron_sdm"]["output_cosine"]
+    assert all(row["mean"] == pytest.approx(1.0, abs=1e-12) for row in cosines)
+    # The circuit's recall equals the mirror's recall exactly (same reads every step).
+    assert results["recall"]["circuit"] == results["recall"]["neuron_sdm"]
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["seed"] == 0 and meta["versions"]["brian2"] and meta["wall_time_s"] > 0
+    readout = Readout.load(out / "readout.npz")
+    assert readout.pattern_weights.shape == (len(results["noise_levels"]) * 4, 8)
+    report = (out / "report.md").read_text()
+    assert "| noise (bits) |" in report and "Beta measured from the circuit" in report
+    assert "Agreement grows with the number of granule cells" in report
+
+
+def test_validator_names_the_broken_field(tiny_run):
+    _, out = tiny_run
+    payload = json.loads((out / "results.json").read_text())
+    validate_results(payload)
+    broken = json.loads(json.dumps(payload))
+    broken["agreement"]["circuit__vs__neuron_sdm"]["output_cosine"][1]["mean"] = "high"
+    with pytest.raises(ValueError, match=r"circuit__vs__neuron_sdm\.output_cosine\[1\]\.mean"):
+        validate_results(broken)
+    broken = json.loads(json.dumps(payload))
+    del broken["exact_check"]
+    with pytest.raises(ValueError, match="exact_check"):
+        validate_results(broken)
+    broken = json.loads(json.dumps(payload))
+    broken["schema_version"] = 99
+    with pytest.raises(ValueError, match="schema_version"):
+        validate_results(broken)
+
+
+def test_exact_check_flags_any_gap_above_1e_9():
+    # Oracle: closed form -- identical arrays pass; a 1e-6 perturbation or one flipped active
+    # cell must fail.
+    rng = np.random.default_rng()
+    weights = rng.dirichlet(np.ones(5), size=3)
+    outputs = rng.random((3, 4))
+    active = rng.random((3, 10)) < 0.5
+    assert exact_check(weights, weights, outputs, outputs, active, active, applies=True)["passed"]
+    bumped = weights + 1e-6
+    assert not exact_check(bumped, weights, outputs, outputs, active, active, applies=True)[
+        "passed"
+    ]
+    flipped = active.copy()
+    flipped[0, 0] = ~flipped[0, 0]
+    check = exact_check(weights, weights, outputs, outputs, flipped, active, applies=True)
+    assert check["active_set_mismatches"] == 1 and not check["passed"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--preset", "enormous"], "--preset must be one of"),
+        (["--preset", "tiny", "--radius", "70"], "radius must be in [0, n_dims]"),
+        (["--preset", "tiny", "--noise-levels", "0,-2"], "non-negative integers"),
+        (["--preset", "tiny", "--noise-levels", "0,40"], "noise_levels must be in [0, n_dims"),
+        (["--preset", "tiny", "--n-neurons", "0"], "positive integer"),
+    ],
+)
+def test_bad_flags_print_one_line_and_exit_2(tmp_path, capsys, argv, message):
+    out = tmp_path / "run"
+    code = cli.main(["compare", *argv, "--out", str(out), "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert message in err[-1]
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_out_exits_2(tmp_path, capsys):
+    # Oracle: a regular file cannot hold a directory (true even for root).
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code = cli.main(["compare", *TINY, "--out", str(blocker / "run")])
+    assert code == 2
+    assert "not writable" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA error")
+def test_cuda_without_cuda_is_a_clear_error(tmp_path, capsys):
+    code = cli.main(["compare", *TINY, "--torch-device", "cuda", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "torch.cuda.is_available() is False" in err
+    assert "Traceback" not in err
+
+
+def test_interrupted_run_leaves_no_directory(tmp_path, capsys, monkeypatch):
+    import cerebellum.compare
+
+    def interrupted(config, *, progress=None):
+        progress("started")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cerebellum.compare, "run_comparison", interrupted)
+    code = cli.main(["compare", *TINY, "--out", str(tmp_path / "run")])
+    assert code == 130
+    assert list(tmp_path.iterdir()) == []
+    assert "interrupted" in capsys.readouterr().err
+
+
+def test_default_preset_mirror_agrees_with_attention_up_to_half_the_radius():
+    # Acceptance of issue 4/5 on the default preset's wiring. Oracle: the other engine
+    # (AttentionMemory with the ols beta of models.theory). The bound 0.95 is the issue's;
+    # measured here: about 0.96-0.99 over noise 0..d/2 for 64 queries per level.
+    config = CompareConfig(preset="default")
+    params, _ = resolve_config(config)
+    g = params.granule
+    d = equivalent_radius(g)
+    assert (g.n_dims, g.n_neurons, d) == (64, 10_000, 24)
+    # 1-5% active granule cells (DESIGN: biological sparsity), from theory.
+    assert 0.01 <= theory.activation_probability(64, d) <= 0.05
+    gen = torch.Generator().manual_seed(int(np.random.SeedSequence().generate_state(1)[0]))
+    wiring = sample_wiring(g, generator=gen)
+    patterns = random_addresses(64, 64, generator=gen)
+    memories = mirror_memories(wiring, patterns, patterns.double(), d)
+    for level in range(0, d // 2 + 1, 4):
+        queries = flip_bits(patterns, level, generator=gen)
+        sdm = memories["neuron_sdm"].read(queries).numpy()
+        att = memories["attention_ols"].read(queries).numpy()
+        cosine = metrics.cosine_similarity(2 * sdm - 1, 2 * att - 1).mean()
+        assert cosine >= 0.95, (level, cosine)
+
+
+def test_gap_to_pattern_sdm_shrinks_as_neurons_grow():
+    # Oracle: sampling theory -- NeuronSDM's intersection counts are Binomial draws around
+    # r N / 2^n, so their relative error and the weight total variation to PatternSDM fall like
+    # 1/sqrt(r): a factor 4 in r should halve the gap. We assert a fall of at least 20% per step,
+    # far outside the spread of a mean over 96 queries (measured ratios 0.49-0.52).
+    config = CompareConfig(preset="default", neuron_sweep=(0.25, 1.0, 4.0))
+    params = build_circuit_params(config)
+    gen = torch.Generator().manual_seed(int(np.random.SeedSequence().generate_state(1)[0]))
+    patterns = random_addresses(32, 64, generator=gen)
+    queries = torch.cat([flip_bits(patterns, level, generator=gen) for level in (0, 6, 12)])
+    rows = neuron_count_sweep(config, params, patterns, queries, 24, gen)
+    gaps = [row["weight_tv_to_pattern_sdm"]["mean"] for row in rows]
+    assert [row["n_neurons"] for row in rows] == [2500, 10_000, 40_000]
+    assert gaps[1] < 0.8 * gaps[0] and gaps[2] < 0.8 * gaps[1], gaps
