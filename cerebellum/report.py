@@ -154,8 +154,17 @@ def write_report(results: dict, path: str | Path) -> None:
             "levels; theory weighs each t once); and the circuit has finitely many granule "
             "cells, so each count is a random draw around its expectation r N / 2^n -- the "
             "logarithm of a small random count is biased downwards (Jensen), which steepens the "
-            "slope as counts shrink at large t. The same-pairs value removes the first effect; "
-            "what remains is the finite-r sampling of the second.",
+            "slope as counts shrink at large t. The same-pairs value removes the first effect.",
+            "",
+            (
+                "Here theory at the same pairs lies inside the circuit's interval: the gap to the "
+                "every-t fit is the choice of fitted distances, not a disagreement between the "
+                "spiking circuit and SDM theory."
+                if cb["theory_same_pairs_inside_ci"]
+                else "Here theory at the same pairs lies outside the circuit's interval too: the "
+                "remaining gap is the finite-r sampling of the counts (more granule cells, "
+                "--n-neurons, shrink it), or a bug if it persists as r grows."
+            ),
             "",
         ]
     else:
