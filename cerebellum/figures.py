@@ -151,8 +151,16 @@ def plot_agreement_vs_noise(
     """
     ax = _axes(ax)
     noise_levels = np.asarray(noise_levels)
-    for name, (mean, low, high) in curves.items():
-        (line,) = ax.plot(noise_levels, mean, marker="o", ms=3, label=name)
+    styles = ("-", "--", ":", "-.")
+    for index, (name, (mean, low, high)) in enumerate(curves.items()):
+        (line,) = ax.plot(
+            noise_levels,
+            mean,
+            marker="osD^v<>"[index % 7],
+            ms=4,
+            linestyle=styles[index % len(styles)],
+            label=name,
+        )
         ax.fill_between(noise_levels, low, high, color=line.get_color(), alpha=0.2)
     ax.set_xlabel("query noise (bits flipped)")
     ax.set_ylabel(ylabel)
