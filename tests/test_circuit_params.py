@@ -137,7 +137,7 @@ def test_window_timing_top_k_search_is_logarithmic():
     )
     timing = window_timing(params)
     assert timing.n_search_steps == math.ceil(math.log2(65 * 10_000)) == 20
-    assert timing.n_steps == 1 + 20 + 2
+    assert timing.n_steps == 1 + 1 + 20 + 2
     assert window_timing(preset("tiny")).n_steps == 3
 
 

@@ -1,0 +1,141 @@
+"""Benchmark the spiking cerebellum against its PyTorch mirror (issue 4).
+
+For each configuration -- canonical wiring (n = 64, d = 24, ~3 % active) at r = 10^4 and
+10^5, and the ``biological`` preset (4 selected inputs, r = 10^5) -- and each Brian2 device
+(runtime with the numpy target, and ``cpp_standalone``), it writes ``m`` patterns and reads
+``q`` queries in the deterministic mode and prints
+
+- build time (network construction; for standalone also code generation + compilation),
+- simulated seconds per wall second of the simulation itself,
+- synaptic events per second (mossy-fibre -> granule events plus parallel-fibre events onto
+  Purkinje cells, the MLI and the Golgi cell, counted from the spikes that occurred),
+- the mirror's (``NeuronSDM``) wall time for the same writes and reads, and the ratio.
+
+Every run is checked against the mirror (active sets identical) so a fast wrong answer
+cannot pass unnoticed.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_circuit.py            # everything (~10 min on 2 cores)
+    .venv/bin/python benchmarks/bench_circuit.py --quick    # r = 10^4 only, runtime only
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+from cerebellum.params import CircuitParams, GranuleLayerParams
+from cerebellum.presets import preset
+from cerebellum.protocol import run_protocol
+from cerebellum.wiring import sample_wiring
+
+
+def _configs(quick: bool) -> list[tuple[str, CircuitParams]]:
+    canonical = [
+        (
+            f"canonical r=1e{exp}",
+            CircuitParams(
+                name=f"canonical-1e{exp}",
+                granule=GranuleLayerParams(n_dims=64, n_neurons=10**exp, activation_radius=24),
+            ),
+        )
+        for exp in ((4,) if quick else (4, 5))
+    ]
+    if quick:
+        return canonical
+    return [*canonical, ("biological r=1e5", preset("biological"))]
+
+
+def _synaptic_events(result, addresses: np.ndarray, queries: np.ndarray) -> int:
+    circuit = result.circuit
+    fibre, _ = circuit.wiring.mossy_granule_synapses()
+    fan_out = np.bincount(fibre, minlength=circuit.params.granule.n_mossy_fibres)
+    bits = np.vstack([addresses, queries])
+    n_dims = bits.shape[1]
+    active_fibres = 2 * np.arange(n_dims)[None, :] + bits
+    mossy_events = int(fan_out[active_fibres].sum())
+    granule_spikes = int(circuit.monitors["granule_spikes"].num_spikes)
+    return mossy_events + granule_spikes * (circuit.n_channels + 2)
+
+
+def _run(label, params, device, n_patterns, n_queries, n_values, seed):
+    wiring_seed, data_seed, brian_seed = np.random.SeedSequence(seed).spawn(3)
+    generator = torch.Generator().manual_seed(int(wiring_seed.generate_state(1)[0]))
+    wiring = sample_wiring(params.granule, generator=generator)
+    rng = np.random.default_rng(data_seed)
+    n_dims = params.granule.n_dims
+    addresses = rng.integers(0, 2, (n_patterns, n_dims)).astype(np.uint8)
+    values = rng.integers(0, 2, (n_patterns, n_values)).astype(np.float64)
+    flips = (rng.random((n_queries, n_dims)) < 0.05).astype(np.uint8)
+    queries = addresses[rng.integers(0, n_patterns, n_queries)] ^ flips
+    directory = None
+    if device == "cpp_standalone":
+        directory = tempfile.mkdtemp(prefix="bench_circuit_")
+        params = params.replace(device={"device": "cpp_standalone", "build_directory": directory})
+    try:
+        result = run_protocol(
+            params,
+            wiring,
+            addresses,
+            values,
+            [queries],
+            rng=np.random.default_rng(brian_seed),
+            pattern_channels=False,
+        )
+    finally:
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    clock = time.perf_counter()
+    mirror = wiring.mirror(n_values)
+    mirror.write(torch.from_numpy(addresses), torch.from_numpy(values))
+    q = torch.from_numpy(queries)
+    active = mirror.active(q).numpy()
+    mirror.read(q)
+    mirror_s = time.perf_counter() - clock
+    if not np.array_equal(active, result.readouts[0].active_granule):
+        raise RuntimeError(f"{label} {device}: circuit activation differs from the mirror")
+
+    t = result.timings_s
+
+    if device == "runtime":
+        build_s, sim_wall_s = t["build"], t["write"] + t["read"]
+    else:
+        build_s = t["build"] + t["device_build"] - t["device_run"]
+        sim_wall_s = t["device_run"]
+    simulated_s = (n_patterns + n_queries) * float(result.circuit.window_duration)
+    events = _synaptic_events(result, addresses, queries)
+    print(
+        f"{label:<20} {device:<15} build {build_s:8.2f} s | sim {sim_wall_s:8.3f} s | "
+        f"{simulated_s / sim_wall_s:9.4f} sim-s/wall-s | {events / sim_wall_s:10.3e} events/s | "
+        f"mirror {mirror_s:7.3f} s | circuit/mirror {sim_wall_s / mirror_s:8.1f}x",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="r = 10^4, runtime only")
+    parser.add_argument("--patterns", type=int, default=64, help="patterns written (m)")
+    parser.add_argument("--queries", type=int, default=64, help="queries read (q)")
+    parser.add_argument("--values", type=int, default=8, help="value channels")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    devices = ("runtime",) if args.quick else ("runtime", "cpp_standalone")
+    print(
+        f"m={args.patterns} writes + q={args.queries} reads, deterministic mode, "
+        f"{args.values} value channels; runtime = numpy code target"
+    )
+    for label, params in _configs(args.quick):
+        for device in devices:
+            _run(label, params, device, args.patterns, args.queries, args.values, args.seed)
+
+
+if __name__ == "__main__":
+    main()
