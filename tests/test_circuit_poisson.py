@@ -57,8 +57,8 @@ def test_longer_presentation_improves_granule_agreement():
     # per query. Reads never change the written state, and each query gets fresh Poisson
     # spikes, so given the wiring the per-query differences D_i = J_long,i - J_short,i are
     # i.i.d. in [-1, 1]. Measured mean D of 0.51-0.63 for the tiny preset (J ~ 0.12-0.17 at
-    # 1 ms, ~ 0.66-0.75 at 40 ms; 5 seeds), so E[D] >= 0.5 with room to spare. Hoeffding: P(mean D <= 0) <= exp(-2 q E[D]^2 / 2^2)
-    # <= exp(-8) ~ 3e-4 for q = 64 queries.
+    # 1 ms, ~ 0.66-0.75 at 40 ms; 5 seeds), so take E[D] >= 0.5. Hoeffding:
+    # P(mean D <= 0) <= exp(-2 q E[D]^2 / 2^2) <= exp(-8) ~ 3e-4 for q = 64 queries.
     n_queries = 64
     agreement = {}
     for window in (1, 40):
