@@ -628,7 +628,8 @@ class NeuronSDM(Memory):
     Parameters
     ----------
     addresses : Tensor of shape (n_neurons, n_dims), uint8, or SelectedCoordinates
-        Neuron addresses ``x_a``.
+        Neuron addresses ``x_a``, kept as buffers without a copy (do not modify them in place
+        afterwards).
     n_values : int
         Length of the stored values (number of Purkinje cells in the circuit).
     activation_radius : int, optional
@@ -662,7 +663,7 @@ class NeuronSDM(Memory):
     ) -> None:
         super().__init__()
         self.n_values = check_int(n_values, "n_values", low=1)
-        self.dtype = _check_dtype(dtype)
+        dtype = _check_dtype(dtype)
         self.binary_threshold = bool(binary_threshold)
         if isinstance(addresses, SelectedCoordinates):
             if activation_radius is not None or top_k is not None:
@@ -672,8 +673,8 @@ class NeuronSDM(Memory):
                 )
             self.selected = True
             self.n_dims = addresses.n_dims
-            self.register_buffer("coordinates", addresses.coordinates.clone())
-            self.register_buffer("coordinate_values", addresses.values.clone())
+            self.register_buffer("coordinates", addresses.coordinates)
+            self.register_buffer("coordinate_values", addresses.values)
             n_neurons = addresses.n_neurons
             device = addresses.coordinates.device
         else:
@@ -682,7 +683,8 @@ class NeuronSDM(Memory):
             self.n_dims = int(addresses.shape[1])
             n_neurons = int(addresses.shape[0])
             activation_radius, top_k = _check_rule(activation_radius, top_k, self.n_dims, n_neurons)
-            self.register_buffer("addresses", addresses.clone())
+            # Kept without a copy (1 GB at r = 10**6, n = 1000): do not modify it in place.
+            self.register_buffer("addresses", addresses)
             device = addresses.device
         self.activation_radius = activation_radius
         self.top_k = top_k
@@ -691,7 +693,7 @@ class NeuronSDM(Memory):
         )
         self.register_buffer("neuron_patterns", torch.zeros(0, dtype=torch.int64, device=device))
         self.register_buffer(
-            "written_values", torch.zeros((0, self.n_values), dtype=self.dtype, device=device)
+            "written_values", torch.zeros((0, self.n_values), dtype=dtype, device=device)
         )
 
     _GROWING = ("neuron_patterns", "written_values")
@@ -723,6 +725,11 @@ class NeuronSDM(Memory):
     def device(self) -> torch.device:
         """Device of the stored state."""
         return self.neuron_ptr.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating dtype of the stored values and the read-out (follows ``.to(dtype)``)."""
+        return self.written_values.dtype
 
     def selected_coordinates(self) -> SelectedCoordinates:
         """The selected-coordinate addresses (only for a selected-coordinate memory)."""
@@ -961,12 +968,12 @@ class PatternSDM(Memory):
         self.n_neurons = n_neurons
         self.generator = generator
         self.binary_threshold = bool(binary_threshold)
-        self.dtype = _check_dtype(dtype)
+        dtype = _check_dtype(dtype)
         self.register_buffer(
             "log_intersection_table", _log_intersection_table(self.n_dims, self.activation_radius)
         )
         self.register_buffer("pattern_addresses", torch.zeros((0, self.n_dims), dtype=torch.uint8))
-        self.register_buffer("written_values", torch.zeros((0, 0), dtype=self.dtype))
+        self.register_buffer("written_values", torch.zeros((0, 0), dtype=dtype))
 
     _GROWING = ("pattern_addresses", "written_values")
 
@@ -1004,6 +1011,11 @@ class PatternSDM(Memory):
     def device(self) -> torch.device:
         """Device of the stored state."""
         return self.log_intersection_table.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating dtype of the stored values and the read-out (follows ``.to(dtype)``)."""
+        return self.written_values.dtype
 
     def write(self, addresses: torch.Tensor, values: torch.Tensor) -> None:
         """Store patterns.

@@ -277,6 +277,21 @@ def test_to_cpu_device(case):
     assert torch.equal(moved.read(queries), memory.read(queries))
 
 
+@cases
+def test_to_float32_follows_the_buffers(case):
+    # Oracle: the float64 memory; float32 keeps ~7 significant digits, and the read is an
+    # average of O(1) values, so 1e-4 absolute covers rounding of weights and values.
+    memory, _, _, queries = built_and_written(case, seed=3)
+    twin, _, _, _ = built_and_written(case, seed=3)
+    twin = twin.to(torch.float32)
+    out = twin.read(queries)
+    assert out.dtype == torch.float32
+    if not case.stochastic:
+        torch.testing.assert_close(
+            out.double(), memory.read(queries).double(), rtol=1e-4, atol=1e-4
+        )
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @cases
