@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import brian2
 import numpy as np
-import torch
 from brian2 import TimedArray
 
 from cerebellum.circuit import Circuit, build_circuit
@@ -34,7 +33,7 @@ __all__ = ["Protocol", "ProtocolResult", "run_protocol"]
 
 
 def _as_numpy(name: str, array) -> np.ndarray:
-    if isinstance(array, torch.Tensor):
+    if type(array).__name__ == "Tensor" and hasattr(array, "detach"):  # torch, via models
         return array.detach().cpu().numpy()
     if isinstance(array, np.ndarray):
         return array

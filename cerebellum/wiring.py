@@ -11,14 +11,16 @@ Mossy fibres come in push-pull pairs: fibre ``2 i + b`` is active when address b
 A selected-coordinate cell (Jaeckel 1989) with coordinates ``c`` and values ``v`` contacts only
 ``2 c[k] + v[k]`` for its ``n_inputs`` dendrites, so it receives ``n_inputs`` active inputs
 exactly when the query matches all its selected bits.
+
+This module never imports torch itself (issue 4: torch comes only through ``models``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import torch
 
 from cerebellum.params import GranuleLayerParams
 from models.sdm import (
@@ -44,7 +46,7 @@ class Wiring:
     """
 
     granule: GranuleLayerParams
-    addresses: torch.Tensor | SelectedCoordinates
+    addresses: Any
 
     def __post_init__(self) -> None:
         if not isinstance(self.granule, GranuleLayerParams):
@@ -62,9 +64,9 @@ class Wiring:
                     f"addresses.n_dims must be {g.n_dims}; got {self.addresses.n_dims}"
                 )
         else:
-            if not isinstance(self.addresses, torch.Tensor):
+            if type(self.addresses).__name__ != "Tensor" or not hasattr(self.addresses, "numpy"):
                 raise TypeError("addresses must be a torch.Tensor for wiring='canonical'")
-            if self.addresses.dtype != torch.uint8:
+            if str(self.addresses.dtype) != "torch.uint8":
                 raise TypeError(f"addresses must be uint8; got {self.addresses.dtype}")
             shape = tuple(self.addresses.shape)
             expected = (g.n_neurons, g.n_dims)
@@ -102,33 +104,34 @@ class Wiring:
         granule = np.repeat(np.arange(coordinates.shape[0], dtype=np.int64), coordinates.shape[1])
         return fibre, granule
 
-    def mirror(self, n_values: int, *, dtype: torch.dtype = torch.float64) -> NeuronSDM:
+    def mirror(self, n_values: int, *, dtype: Any = None) -> NeuronSDM:
         """The :class:`~models.sdm.NeuronSDM` on the same addresses and activation rule.
 
         Parameters
         ----------
         n_values : int
             Number of value channels (Purkinje cells).
-        dtype : torch.dtype
-            Value dtype of the mirror.
+        dtype : torch.dtype, optional
+            Value dtype of the mirror (NeuronSDM's default, float64, when None).
 
         Returns
         -------
         NeuronSDM
         """
         g = self.granule
+        options = {} if dtype is None else {"dtype": dtype}
         if g.wiring == "selected":
-            return NeuronSDM(self.addresses, n_values, dtype=dtype)
+            return NeuronSDM(self.addresses, n_values, **options)
         return NeuronSDM(
             self.addresses,
             n_values,
             activation_radius=g.activation_radius,
             top_k=g.top_k,
-            dtype=dtype,
+            **options,
         )
 
 
-def sample_wiring(granule: GranuleLayerParams, *, generator: torch.Generator) -> Wiring:
+def sample_wiring(granule: GranuleLayerParams, *, generator) -> Wiring:
     """Sample the granule-cell addresses once (canonical or selected-coordinate).
 
     Parameters
@@ -136,7 +139,7 @@ def sample_wiring(granule: GranuleLayerParams, *, generator: torch.Generator) ->
     granule : GranuleLayerParams
         Layer size and wiring rule.
     generator : torch.Generator
-        CPU generator; the only source of randomness.
+        CPU generator; the only source of randomness (checked by :mod:`models.sdm`).
 
     Returns
     -------
@@ -144,8 +147,6 @@ def sample_wiring(granule: GranuleLayerParams, *, generator: torch.Generator) ->
     """
     if not isinstance(granule, GranuleLayerParams):
         raise TypeError(f"granule must be a GranuleLayerParams; got {type(granule).__name__}")
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator; got {type(generator).__name__}")
     if granule.wiring == "selected":
         addresses = selected_coordinate_addresses(
             granule.n_neurons,

@@ -179,3 +179,33 @@ def test_wiring_rejects_mismatched_addresses():
         Wiring(granule=g, addresses=torch.zeros((5, 8), dtype=torch.uint8))
     with pytest.raises(TypeError, match="uint8"):
         Wiring(granule=g, addresses=torch.zeros((4, 8)))
+
+
+def test_brian2_seed_called_once_and_no_direct_torch_import():
+    # Oracle: the source text of the circuit modules (DESIGN.md: brian2.seed in exactly one
+    # place; issue 4: torch only through models).
+    import pathlib
+
+    import cerebellum
+
+    root = pathlib.Path(cerebellum.__file__).parent
+    owned = ["params", "presets", "wiring", "circuit", "protocol", "readout", "__init__"]
+    sources = {name: (root / f"{name}.py").read_text() for name in owned}
+    calls = {name: text.count("brian2.seed(") for name, text in sources.items()}
+    assert sum(calls.values()) == 1 and calls["circuit"] == 1
+    for name, text in sources.items():
+        assert "\nimport torch" not in text and "\nfrom torch" not in text, name
+        assert "from brian2 import seed" not in text, name
+
+
+def test_build_circuit_rejects_foreign_wiring():
+    # Oracle: the one-wiring contract -- the circuit must be built on wiring sampled for its
+    # own granule parameters.
+    from cerebellum.circuit import build_circuit
+
+    wiring = sample_wiring(preset("tiny").granule, generator=_generator(6))
+    other = preset("tiny").replace(granule={"activation_radius": 5})
+    with pytest.raises(ValueError, match="wiring.granule"):
+        build_circuit(other, wiring, n_values=1, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="n_values"):
+        build_circuit(preset("tiny"), wiring, n_values=0, rng=np.random.default_rng(0))
