@@ -41,7 +41,6 @@ import torch
 from brian2 import SpikeMonitor
 
 from cerebellum.circuit import build_circuit
-from cerebellum.figures import plot_raster
 from cerebellum.params import GranuleLayerParams
 from cerebellum.presets import poisson_dynamics, preset
 from cerebellum.protocol import Protocol
@@ -90,18 +89,19 @@ granule_times = np.asarray(circuit.monitors["granule_spikes"].t_)
 granule_first = granule_times < window_s
 
 fig, axes = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-plot_raster(
-    np.asarray(mossy.t_)[first],
-    np.asarray(mossy.i)[first],
-    title=f"mossy fibres (2n = {2 * 64})",
-    ax=axes[0],
+rasters = (
+    (np.asarray(mossy.t_)[first], np.asarray(mossy.i)[first], f"mossy fibres (2n = {2 * 64})"),
+    (
+        granule_times[granule_first],
+        np.asarray(circuit.monitors["granule_spikes"].i)[granule_first],
+        f"granule cells (r = {N_NEURONS}): {granule_first.sum()} fire at the decision step",
+    ),
 )
-plot_raster(
-    granule_times[granule_first],
-    np.asarray(circuit.monitors["granule_spikes"].i)[granule_first],
-    title=f"granule cells (r = {N_NEURONS}): {granule_first.sum()} fire",
-    ax=axes[1],
-)
+for ax, (times_s, cells, title) in zip(axes, rasters, strict=True):
+    ax.plot(1e3 * times_s, cells, "|", ms=4, color="k")
+    ax.set_ylabel("cell index")
+    ax.set_title(title, fontsize=9)
+axes[-1].set_xlabel("time in the presentation window (ms)")
 fig.tight_layout()
 print(
     f"window {1e3 * window_s:.0f} ms; mossy spikes {first.sum()}, "
