@@ -157,7 +157,7 @@ class Circuit:
     groups : dict of str to Brian2 objects
         ``mossy``, ``granule``, ``golgi``, ``mli``, ``purkinje``, ``dcn`` and the synapses
         ``mossy_granule``, ``granule_golgi``, ``granule_mli``, ``granule_purkinje``,
-        ``purkinje_dcn``.
+        ``purkinje_dcn`` (no ``mossy`` / ``mossy_granule`` on the injected fast path).
     monitors : dict of str to Brian2 monitors
         ``granule_spikes`` and window-end ``EventMonitor`` s of ``purkinje``, ``dcn``,
         ``mli``, ``golgi``.
@@ -297,12 +297,18 @@ def build_circuit(
             f"{step} < n_input_steps and "
             "rand() < p_on * mf_pattern(t, i) + p_off * (1 - mf_pattern(t, i))"
         )
-    mossy = NeuronGroup(
-        g.n_mossy_fibres, "spiked : 1", threshold=mf_threshold, reset="spiked = 1", name="mossy"
-    )
-    # The spike flag lives for one step: set by the reset, seen by the summed synapse in the
-    # next step's "groups" slot, then cleared before that step's thresholds.
-    mossy.run_regularly("spiked = 0", when="before_thresholds", name="mossy_flag_clear")
+    injected = dyn.mossy_drive == "injected"
+    if not injected:
+        mossy = NeuronGroup(
+            g.n_mossy_fibres,
+            "spiked : 1",
+            threshold=mf_threshold,
+            reset="spiked = 1",
+            name="mossy",
+        )
+        # The spike flag lives for one step: set by the reset, seen by the summed synapse in
+        # the next step's "groups" slot, then cleared before that step's thresholds.
+        mossy.run_regularly("spiked = 0", when="before_thresholds", name="mossy_flag_clear")
 
     granule_eqs = "count : 1\nmossy_input : 1\nbias : 1 (constant)\n"
     if g.inhibition == "top_k":
@@ -319,9 +325,12 @@ def build_circuit(
         name="granule",
     )
     granule.run_on_event("window_end", "count = 0")
-    granule.run_regularly(
-        "count += mossy_input", when="before_thresholds", order=-1, name="granule_integrate"
-    )
+    if injected:
+        # Fast path: the match count arrives at the step where the last synaptic volley would.
+        integrate = f"count += granule_drive(t, i) * int({step} == n_input_steps)"
+    else:
+        integrate = "count += mossy_input"
+    granule.run_regularly(integrate, when="before_thresholds", order=-1, name="granule_integrate")
     granule.bias = np.arange(g.n_neurons - 1, -1, -1, dtype=np.float64)
 
     golgi_eqs = "active_count : 1\n"
@@ -393,11 +402,14 @@ def build_circuit(
         name="dcn",
     )
 
-    mossy_granule = Synapses(
-        mossy, granule, "mossy_input_post = spiked_pre : 1 (summed)", name="mossy_granule"
-    )
-    fibre, cell = wiring.mossy_granule_synapses()
-    mossy_granule.connect(i=fibre, j=cell)
+    groups: dict[str, Any] = {}
+    if not injected:
+        mossy_granule = Synapses(
+            mossy, granule, "mossy_input_post = spiked_pre : 1 (summed)", name="mossy_granule"
+        )
+        fibre, cell = wiring.mossy_granule_synapses()
+        mossy_granule.connect(i=fibre, j=cell)
+        groups.update(mossy=mossy, mossy_granule=mossy_granule)
 
     golgi_model = ""
     if g.inhibition == "top_k":
@@ -446,19 +458,19 @@ def build_circuit(
         "mli": EventMonitor(mli, "window_end", variables=["write_count_input"], name="mli_mon"),
         "golgi": EventMonitor(golgi, "window_end", variables=["active_count"], name="golgi_mon"),
     }
-    groups = {
-        "mossy": mossy,
-        "granule": granule,
-        "golgi": golgi,
-        "mli": mli,
-        "purkinje": purkinje,
-        "dcn": dcn,
-        "mossy_granule": mossy_granule,
-        "granule_golgi": granule_golgi,
-        "granule_mli": granule_mli,
-        "granule_purkinje": granule_purkinje,
-        "purkinje_dcn": purkinje_dcn,
-    }
+    groups.update(
+        {
+            "granule": granule,
+            "golgi": golgi,
+            "mli": mli,
+            "purkinje": purkinje,
+            "dcn": dcn,
+            "granule_golgi": granule_golgi,
+            "granule_mli": granule_mli,
+            "granule_purkinje": granule_purkinje,
+            "purkinje_dcn": purkinje_dcn,
+        }
+    )
     network = Network(*groups.values(), *monitors.values())
     return Circuit(
         params=params,

@@ -198,6 +198,12 @@ class DynamicsParams:
     mf_rate_on, mf_rate_off : Quantity (frequency)
         Poisson rates of active and inactive mossy fibres; ``rate * dt <= 1`` and
         ``mf_rate_on > mf_rate_off >= 0``. Ignored by the deterministic mode.
+    mossy_drive : {"synapses", "injected"}
+        ``"synapses"`` (default): explicit mossy-fibre group and mossy-fibre -> granule
+        synapses. ``"injected"`` (deterministic mode only): the fast path -- each granule
+        cell's input count (matching address bits) is computed outside Brian2 by an exact
+        integer matrix product and injected at the same step, skipping the mossy-fibre group,
+        its spikes and the ``n r`` mossy synapses; granule spikes are identical.
     """
 
     mode: str = "deterministic"
@@ -205,9 +211,15 @@ class DynamicsParams:
     presentation: Quantity = field(default_factory=lambda: 0.1 * ms)
     mf_rate_on: Quantity = field(default_factory=lambda: 500.0 * Hz)
     mf_rate_off: Quantity = field(default_factory=lambda: 5.0 * Hz)
+    mossy_drive: str = "synapses"
 
     def __post_init__(self) -> None:
         _check_choice("mode", self.mode, ("deterministic", "poisson"))
+        _check_choice("mossy_drive", self.mossy_drive, ("synapses", "injected"))
+        if self.mossy_drive == "injected" and self.mode != "deterministic":
+            raise ValueError(
+                f"mossy_drive='injected' needs mode='deterministic'; got mode={self.mode!r}"
+            )
         _check_quantity("dt", self.dt, second, allow_zero=False)
         _check_quantity("presentation", self.presentation, second, allow_zero=False)
         _check_quantity("mf_rate_on", self.mf_rate_on, Hz, allow_zero=True)

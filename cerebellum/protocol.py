@@ -98,17 +98,22 @@ class Protocol:
         start, n_new = self._n_windows, bits.shape[0]
         total = start + n_new
         n_dims = c.params.granule.n_dims
-        mossy = np.zeros((total, 2 * n_dims))
-        rows = np.repeat(np.arange(start, total), n_dims)
-        mossy[rows, (2 * np.arange(n_dims)[None, :] + bits).ravel()] = 1.0
+        duration = c.window_duration
+        namespace = dict(c.constants)
+        if c.params.dynamics.mossy_drive == "injected":
+            drive = np.zeros((total, c.params.granule.n_neurons))
+            drive[start:] = c.wiring.match_counts(bits)
+            namespace["granule_drive"] = TimedArray(drive, dt=duration)
+        else:
+            mossy = np.zeros((total, 2 * n_dims))
+            rows = np.repeat(np.arange(start, total), n_dims)
+            mossy[rows, (2 * np.arange(n_dims)[None, :] + bits).ravel()] = 1.0
+            namespace["mf_pattern"] = TimedArray(mossy, dt=duration)
         climbing = np.zeros((total, c.n_channels))
         gate = np.zeros(total)
         if cf_values is not None:
             climbing[start:] = cf_values
             gate[start:] = 1.0
-        duration = c.window_duration
-        namespace = dict(c.constants)
-        namespace["mf_pattern"] = TimedArray(mossy, dt=duration)
         namespace["cf_value"] = TimedArray(climbing, dt=duration)
         namespace["plasticity_gate"] = TimedArray(gate, dt=duration)
         if n_new:

@@ -104,6 +104,31 @@ class Wiring:
         granule = np.repeat(np.arange(coordinates.shape[0], dtype=np.int64), coordinates.shape[1])
         return fibre, granule
 
+    def match_counts(self, bits: np.ndarray) -> np.ndarray:
+        """Active mossy-fibre synapses of every granule cell for each address (fast path).
+
+        Canonical: ``n - H(q, x_j)`` by the exact identity
+        ``q . x + (1 - q) . (1 - x)`` as a float32 matrix product (sums of 0/1 below 2^24 are
+        exact). Selected: the number of selected coordinates where ``q`` equals the value.
+
+        Parameters
+        ----------
+        bits : ndarray of shape (n_rows, n_dims), uint8 {0, 1}
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_neurons), float64 (integer-valued)
+        """
+        coordinates, values = self.address_arrays()
+        if isinstance(self.addresses, SelectedCoordinates):
+            out = np.empty((bits.shape[0], coordinates.shape[0]))
+            for row, query in enumerate(bits):
+                out[row] = (query[coordinates] == values).sum(axis=1)
+            return out
+        q = bits.astype(np.float32)
+        x = values.astype(np.float32)
+        return (q @ x.T + (1 - q) @ (1 - x).T).astype(np.float64)
+
     def mirror(self, n_values: int, *, dtype: Any = None) -> NeuronSDM:
         """The :class:`~models.sdm.NeuronSDM` on the same addresses and activation rule.
 

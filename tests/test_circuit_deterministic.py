@@ -175,3 +175,33 @@ def test_store_restore_repeats_reads_and_readout_round_trips(tmp_path):
         protocol.write(addresses * 2, values)
     with pytest.raises(ValueError, match="values must have shape"):
         protocol.write(addresses, values[:, :1])
+
+
+@pytest.mark.parametrize("variant", ["radius", "top_k", "selected"])
+def test_injected_fast_path_gives_identical_spikes(variant):
+    # Oracle: the other path of the same engine (explicit mossy-fibre synapses) and the mirror:
+    # the injected match counts must produce identical granule spikes and reads.
+    seeds = _streams(16, 3)
+    params = preset("tiny")
+    if variant == "top_k":
+        params = params.replace(
+            granule={"inhibition": "top_k", "activation_radius": None, "top_k": 11}
+        )
+    elif variant == "selected":
+        params = preset("biological").replace(granule={"n_neurons": 3000})
+    wiring = sample_wiring(params.granule, generator=_torch_generator(seeds[0]))
+    rng = np.random.default_rng(seeds[1])
+    addresses, values, queries = _patterns(rng, 6, 8, params.granule.n_dims, 2)
+    results = {}
+    for drive in ("synapses", "injected"):
+        variant_params = params.replace(dynamics={"mossy_drive": drive})
+        results[drive] = run_protocol(
+            variant_params, wiring, addresses, values, [queries], rng=np.random.default_rng(1)
+        )
+    fast, slow = results["injected"].readouts[0], results["synapses"].readouts[0]
+    assert "mossy_granule" not in results["injected"].circuit.groups
+    for key, value in slow.to_dict().items():
+        np.testing.assert_array_equal(getattr(fast, key), value, err_msg=key)
+    np.testing.assert_array_equal(results["injected"].pf_weights, results["synapses"].pf_weights)
+    mirror = _mirror(wiring, addresses, values)
+    _check_exact(results["injected"], mirror, [queries], 2)
