@@ -58,6 +58,17 @@ With ``s = timestep(t, dt) mod K`` the step inside the window:
   DCN, inhibited by its Purkinje cell through a summed synapse, fires
   ``rate_max (1 + rho0/g) / 2 - rate_max / (2 g) rho_PC = rate_max * read``.
 
+Fast path (``DynamicsParams(mossy_drive="injected")``, deterministic mode only): the mossy-fibre
+group and its ``n r`` synapses are left out; the protocol computes each cell's match count
+``n - H`` (or matching selected inputs) by an exact integer matrix product
+(:meth:`cerebellum.wiring.Wiring.match_counts`) and the granule cells add it at step ``K_in``,
+the step at which the synaptic volley would have arrived. Granule spikes, weights and reads
+are identical (tested); what is skipped is the mossy-fibre spiking and synaptic transmission.
+
+Devices: the Brian2 runtime device with the numpy code target by default (no compilation;
+what the tests use), ``codegen_target="cython"`` for large runtime networks after a one-off
+compile, or ``cpp_standalone`` (:class:`cerebellum.params.DeviceParams`).
+
 So ``K = K_in + 2`` steps per presentation in radius mode (3 when deterministic) and
 ``K_in + B + 3`` in top-k mode. All arithmetic in the deterministic mode is on integers and
 halves (with ``dw = 1/2``), hence exact in float64.
