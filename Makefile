@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test test-all demo lint bench clean
+.PHONY: test test-all demo docs lint bench clean
 
 # torch==2.13.0 first: the CPU build lies on this machine's disk; a plain `torch` would pull a CUDA build.
 $(STAMP): pyproject.toml
@@ -22,6 +22,14 @@ test-all: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/cerebellar-sdm compare
+
+# The documentation: executes every notebook at full size; warnings are errors.
+$(VENV)/.docs-stamp: $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test,docs]'
+	touch $@
+
+docs: $(VENV)/.docs-stamp
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

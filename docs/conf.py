@@ -3,13 +3,15 @@
 The notebooks live in ``../notebooks`` as jupytext percent scripts. At build start they are
 copied into ``docs/notebooks`` (ignored by git) and myst-nb executes them at full size, so the
 rendered pages carry fresh outputs; a notebook that raises (e.g. a failed key-claim assertion)
-fails the build.
+fails the build. The build also runs ``cerebellar-sdm compare`` once (default preset, seed 0)
+into ``docs/_compare`` (ignored by git): Getting started shows what it printed and its figures.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -41,7 +43,14 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".py": "myst-nb"}
 nb_custom_formats = {".py": ["jupytext.reads", {"fmt": "py:percent"}]}
-exclude_patterns = ["_build", "conf.py", "Thumbs.db", ".DS_Store", "**/.ipynb_checkpoints"]
+exclude_patterns = [
+    "_build",
+    "_compare",
+    "conf.py",
+    "Thumbs.db",
+    ".DS_Store",
+    "**/.ipynb_checkpoints",
+]
 
 # Execute every notebook on every build; any error (a failed assertion included) fails it.
 nb_execution_mode = os.environ.get("CEREBELLAR_SDM_DOCS_EXECUTE", "force")
@@ -82,5 +91,24 @@ def _copy_notebooks(app) -> None:
         shutil.copy2(source, target / source.name)
 
 
+def _run_compare(app) -> None:
+    """Run ``cerebellar-sdm compare --strict`` and keep what it printed and wrote."""
+    target = DOCS / "_compare"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir()
+    command = [sys.executable, "-m", "cerebellum", "compare", "--seed", "0", "--strict"]
+    command += ["--out", str(target / "run"), "--no-progress"]
+    if os.environ.get("CEREBELLAR_SDM_SMOKE") == "1":
+        command += ["--n-neurons", "2000", "--n-patterns", "16", "--n-queries", "4"]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"cerebellar-sdm compare failed (exit {completed.returncode}):\n{completed.stderr}"
+        )
+    (target / "stdout.txt").write_text(completed.stdout)
+
+
 def setup(app):
     app.connect("builder-inited", _copy_notebooks)
+    app.connect("builder-inited", _run_compare)

@@ -37,7 +37,7 @@ PROBABILITIES = (4e-13, 1e-9, 1e-8, 1e-5, 3.7e-4, 1e-3, 0.1)  # activation proba
 CAP_PROBABILITIES = (1e-3,) if SMOKE else (1e-8, 1e-3)  # radii for the spherical-cap comparison
 CAP_N_DIMS = (64, 1000) if SMOKE else N_DIMS
 OVERFLOW_N_DIMS = (1000, 1100, 2000, 10_000)  # where float binomials give up
-# The key claim: the log-linear fit at n=64, d=11 (Bricken & Pehlevan 2021, Fig. 2) has R^2
+# The key claim: the log-linear fit at n=64, d=11 has R^2
 # above this bound (it is 0.972; the fit is over t = 0..d-1).
 MIN_R_SQUARED_64_11 = 0.95
 
