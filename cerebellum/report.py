@@ -26,7 +26,7 @@ FIGURES = {
 }
 
 _HEADLINE_PAIRS = (
-    ("circuit__vs__neuron_sdm", "circuit≡mirror"),
+    ("circuit__vs__neuron_sdm", "circuit~mirror"),
     ("neuron_sdm__vs__pattern_sdm", "mirror~theory"),
     ("neuron_sdm__vs__attention_ols", "mirror~attn(ols)"),
     ("circuit__vs__attention_ols", "circuit~attn(ols)"),
