@@ -26,9 +26,11 @@ population of ``r`` neurons gives approximately :math:`\\mathrm{Poisson}(r N / 2
 
 Implementation notes
 --------------------
-* Distances use the exact identity :math:`H(q, a) = |q| + |a| - 2\\, q\\cdot a` with a float32
-  matrix product (products of 0/1 and sums below :math:`2^{24}` are exact), chunked over
-  neurons so memory stays bounded.
+* Distances use the exact identity :math:`H(q, a) = |q| + |a| - 2\\, q\\cdot a` with one matrix
+  product per chunk of neurons (memory stays bounded): int8 x int8 with int32 accumulation on
+  CPU (``torch._int_mm``; the uint8 addresses are reinterpreted, not copied), float32
+  elsewhere (products of 0/1 and sums below :math:`2^{24}` are exact). A row of ones appended
+  to the queries yields :math:`|a|` from the same product.
 * :class:`NeuronSDM` never stores dense counters: it keeps, for every neuron, the list of the
   patterns written to it (a CSR matrix) plus the written values. The read uses the identity
   above — the intersections are counted by joining the active (query, neuron) pairs with the
@@ -247,20 +249,21 @@ def _neuron_chunk(n_queries: int, width: int, chunk_size: int | None) -> int:
     return max(256, _CHUNK_ELEMENTS // (max(n_queries, 1) + width))
 
 
-def _int8_dots(left: torch.Tensor, block: torch.Tensor) -> torch.Tensor | None:
-    """``left @ block.T`` with int8 inputs and exact int32 accumulation, or None if unsupported."""
+def _int8_dots(left: torch.Tensor, block: torch.Tensor, out: torch.Tensor) -> bool:
+    """``out = left @ block.T`` with int8 inputs and exact int32 sums; False if unsupported."""
     global _INT_MATMUL
     # n_dims >= 8: torch 2.13's CPU _int_mm returns wrong sums for an inner dimension of 1
     # (a (1, n) transposed view); tiny n_dims gain nothing from it anyway.
     if not _INT_MATMUL or left.device.type != "cpu" or left.shape[1] < 8:
-        return None
+        return False
     if not hasattr(torch, "_int_mm"):  # pragma: no cover - older torch
-        return None
+        return False
     try:
-        return torch._int_mm(left, block.view(torch.int8).T)
+        torch._int_mm(left, block.view(torch.int8).T, out=out)
     except RuntimeError:  # pragma: no cover - depends on the torch build
         _INT_MATMUL = False
-        return None
+        return False
+    return True
 
 
 def _distance_chunks(queries: torch.Tensor, addresses: torch.Tensor, chunk_size: int | None):
@@ -268,23 +271,30 @@ def _distance_chunks(queries: torch.Tensor, addresses: torch.Tensor, chunk_size:
 
     ``H(q, a) = |q| + |a| - 2 q.a``: one matrix product of the queries, plus a row of ones
     (which yields ``|a|``), with every address chunk — int8 x int8 -> int32 on CPU, float32
-    (exact below 2**24) elsewhere.
+    (exact below 2**24) elsewhere. The yielded tensor is a view of one buffer reused for every
+    chunk (no allocator churn, so the resident peak stays flat): consume it before advancing.
     """
     n_queries, n_dims = queries.shape
+    n_neurons = addresses.shape[0]
     stacked = torch.cat([queries, queries.new_ones((1, n_dims))])
-    query_norm = queries.sum(dim=1, dtype=torch.int32)
+    query_norm = queries.sum(dim=1, dtype=torch.int32)[:, None]
     float_dtype = torch.float32 if n_dims < _FLOAT32_EXACT else torch.float64
     left_int = stacked.view(torch.int8)
     left_float = None
     chunk = _neuron_chunk(n_queries, n_dims, chunk_size)
-    for start in range(0, addresses.shape[0], chunk):
+    buffer = torch.empty(
+        (n_queries + 1) * min(chunk, n_neurons), dtype=torch.int32, device=addresses.device
+    )
+    for start in range(0, n_neurons, chunk):
         block = addresses[start : start + chunk].contiguous()
-        dots = _int8_dots(left_int, block)
-        if dots is None:
+        dots = buffer[: (n_queries + 1) * block.shape[0]].view(n_queries + 1, block.shape[0])
+        if not _int8_dots(left_int, block, dots):
             if left_float is None:
                 left_float = stacked.to(float_dtype)
-            dots = (left_float @ block.to(float_dtype).T).to(torch.int32)
-        yield start, query_norm[:, None] + dots[n_queries:] - 2 * dots[:n_queries]
+            dots.copy_(left_float @ block.to(float_dtype).T)
+        distances = dots[:n_queries]
+        distances.mul_(-2).add_(dots[n_queries:]).add_(query_norm)
+        yield start, distances
 
 
 def _check_pair(queries, addresses) -> tuple[torch.Tensor, torch.Tensor]:
@@ -298,8 +308,9 @@ def hamming_distances(
 ) -> torch.Tensor:
     """Exact Hamming distances between every query and every address.
 
-    Computed as ``|q| + |a| - 2 q.a`` with a float matrix product, which is exact for
-    ``n_dims < 2**24`` in float32 (float64 beyond), chunked over addresses.
+    Computed as ``|q| + |a| - 2 q.a`` with an integer matrix product on CPU (int8 inputs,
+    int32 sums) or a float32 one on other devices (exact for ``n_dims < 2**24``; float64
+    beyond), chunked over addresses.
 
     Parameters
     ----------
@@ -345,24 +356,49 @@ def _check_rule(activation_radius, top_k, n_dims: int, n_neurons: int):
 
 def _radius_pairs(queries, addresses, radius: int, chunk_size):
     query_idx, neuron_idx = [], []
+    mask_buffer = None
     for start, block in _distance_chunks(queries, addresses, chunk_size):
-        q, j = (block <= radius).nonzero(as_tuple=True)
+        if mask_buffer is None:
+            mask_buffer = torch.empty(block.numel(), dtype=torch.bool, device=block.device)
+        mask = mask_buffer[: block.numel()].view(block.shape)
+        q, j = torch.le(block, radius, out=mask).nonzero(as_tuple=True)
         query_idx.append(q)
-        neuron_idx.append(j + start)
+        neuron_idx.append(j.add_(start))
     return query_idx, neuron_idx
 
 
 def _top_k_pairs(queries, addresses, top_k: int, chunk_size):
     # Unique integer keys distance * r + index make the tie rule (lower index wins) exact.
-    n_neurons = addresses.shape[0]
+    # Buffers are allocated once: keys = [best so far | this chunk].
+    n_queries, n_neurons = queries.shape[0], addresses.shape[0]
     device = addresses.device
-    best = torch.empty((queries.shape[0], 0), dtype=torch.int64, device=device)
+    keys = best = best_index = None
+    n_best = 0
     for start, block in _distance_chunks(queries, addresses, chunk_size):
-        index = torch.arange(start, start + block.shape[1], device=device)
-        keys = torch.cat([best, block.to(torch.int64) * n_neurons + index[None, :]], dim=1)
-        best = keys.topk(min(top_k, keys.shape[1]), dim=1, largest=False, sorted=False).values
-    neuron_idx = (best % n_neurons).reshape(-1)
-    query_idx = torch.arange(queries.shape[0], device=device).repeat_interleave(best.shape[1])
+        width = block.shape[1]
+        if keys is None:
+            keys = torch.empty((n_queries, top_k + width), dtype=torch.int64, device=device)
+            best = torch.empty((n_queries, top_k), dtype=torch.int64, device=device)
+            best_index = torch.empty((n_queries, top_k), dtype=torch.int64, device=device)
+        keys[:, :n_best] = best[:, :n_best]
+        chunk_keys = keys[:, n_best : n_best + width]
+        chunk_keys.copy_(block).mul_(n_neurons)
+        chunk_keys.add_(torch.arange(start, start + width, device=device))
+        k = min(top_k, n_best + width)
+        torch.topk(
+            keys[:, : n_best + width],
+            k,
+            dim=1,
+            largest=False,
+            sorted=False,
+            out=(best[:, :k], best_index[:, :k]),
+        )
+        n_best = k
+    if best is None:
+        empty = torch.empty(0, dtype=torch.int64, device=device)
+        return [empty], [empty]
+    neuron_idx = (best[:, :n_best] % n_neurons).reshape(-1)
+    query_idx = torch.arange(n_queries, device=device).repeat_interleave(n_best)
     return [query_idx], [neuron_idx]
 
 
