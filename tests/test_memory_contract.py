@@ -182,6 +182,7 @@ cases = pytest.mark.parametrize("case", CASES, ids=ids)
 
 @cases
 def test_is_a_memory_with_shapes_dtypes_and_normalised_weights(case):
+    # Oracle: the Memory interface (shapes, floating dtypes, rows summing to 1 or 0).
     memory, _, _, queries = built_and_written(case)
     assert isinstance(memory, Memory)
     out = memory.read(queries)
@@ -312,6 +313,7 @@ def test_to_cuda_matches_cpu(case):
 
 @cases
 def test_bad_inputs_raise_value_error_naming_the_argument(case):
+    # Oracle: the error contract — ValueError whose message names the offending argument.
     memory = case.build(generator(0))
     write_params = list(inspect.signature(memory.write).parameters)
     address_name, values_name = write_params[0], write_params[1]

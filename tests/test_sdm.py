@@ -136,6 +136,7 @@ def test_selected_neuron_fires_for_exactly_fraction_two_to_minus_k_of_all_querie
 @pytest.mark.parametrize("int_matmul", [True, False], ids=["int8_matmul", "float_matmul"])
 @pytest.mark.parametrize("n_dims,chunk_size", [(1, None), (13, 7), (1000, 33), (257, None)])
 def test_hamming_distances_equal_brute_force(n_dims, chunk_size, int_matmul, monkeypatch):
+    # Oracle: numpy count of differing bits, for both matrix-product paths.
     monkeypatch.setattr(sdm, "_INT_MATMUL", int_matmul)
     g = generator(n_dims)
     queries = random_addresses(9, n_dims, generator=g)
@@ -162,6 +163,7 @@ def test_hamming_distances_any_shape_equal_brute_force(n_dims, n_queries, n_neur
 
 
 def test_hamming_distances_accept_bool_and_numpy_inputs():
+    # Oracle: numpy count of differing bits.
     g = generator(4)
     queries = random_addresses(3, 16, generator=g)
     addresses = random_addresses(10, 16, generator=g)
@@ -171,6 +173,7 @@ def test_hamming_distances_accept_bool_and_numpy_inputs():
 
 @pytest.mark.parametrize("radius", [0, 2, 5, 8])
 def test_activate_radius_equals_brute_force(radius):
+    # Oracle: numpy distances thresholded at the radius, as Python sets.
     g = generator(5)
     queries = random_addresses(12, 8, generator=g)
     addresses = random_addresses(150, 8, generator=g)
@@ -194,6 +197,7 @@ def test_top_k_tie_rule_lower_index_wins(top_k, chunk_size):
 
 @pytest.mark.parametrize("hyperplane", [False, True])
 def test_activate_selected_equals_brute_force(hyperplane):
+    # Oracle: a Python loop checking every selected coordinate of every neuron.
     g = generator(7)
     selected = selected_coordinate_addresses(60, 9, 2, generator=g, hyperplane=hyperplane)
     queries = random_addresses(15, 9, generator=g)
@@ -239,6 +243,7 @@ def brute_memory_sets(memory: NeuronSDM, queries) -> list[set[int]]:
 
 @pytest.mark.parametrize("kind", ["radius", "top_k", "selected"])
 def test_neuron_sdm_intersections_and_weights_equal_brute_force_set_intersections(kind):
+    # Oracle: |A ∩ B| of Python sets of active neurons from numpy distances / selected loops.
     memory = neuron_memory(kind, 10)
     g = generator(11)
     patterns = random_addresses(9, 12, generator=g)
@@ -456,6 +461,7 @@ def test_finite_population_converges_to_exact_weights():
 
 
 def test_bad_inputs_name_the_argument():
+    # Oracle: the documented error contract — ValueError/TypeError naming the argument.
     g = generator(19)
     addresses = random_addresses(20, 8, generator=g)
     queries = random_addresses(3, 8, generator=g)
