@@ -312,7 +312,8 @@ class ProtocolResult:
         ``read`` (all query sets), or with cpp_standalone ``device_build`` (code generation,
         compilation and run) and ``device_run`` (the simulation alone, as timed by Brian2).
     circuit : Circuit
-        The circuit that was run (monitors hold the raw spikes).
+        The circuit that was run; at runtime its monitors hold the raw spikes (with
+        cpp_standalone they are released when the device is reset after the run).
     """
 
     readouts: list[Readout]
@@ -360,43 +361,23 @@ def run_protocol(
     values_np = _as_numpy("values", values)
     if values_np.ndim != 2:
         raise ValueError(f"values must have shape (n_patterns, n_values); got {values_np.shape}")
-    n_patterns, n_values = values_np.shape
+    if not isinstance(params, CircuitParams):
+        raise TypeError(f"params must be a CircuitParams; got {type(params).__name__}")
+    if params.device.device == "runtime":
+        return _run_runtime(params, wiring, addresses, values_np, query_sets, rng, pattern_channels)
     compile_args = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    circuit = build_circuit(
-        params,
-        wiring,
-        n_values=n_values,
-        n_pattern_channels=n_patterns if pattern_channels else 0,
-        rng=rng,
-    )
-    timings["build"] = time.perf_counter() - clock
-    protocol = Protocol(circuit)
-
-    def result(readouts):
-        return ProtocolResult(
-            readouts,
-            protocol.pf_weights(),
-            protocol.write_counts(),
-            protocol.counters(),
-            timings,
-            circuit,
-        )
-
-    if not circuit.standalone:
-        clock = time.perf_counter()
-        protocol.write(addresses, values_np)
-        protocol.store("written")
-        timings["write"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        readouts = []
-        for queries in query_sets:
-            protocol.restore("written")
-            readouts.append(protocol.read(queries))
-        timings["read"] = time.perf_counter() - clock
-        return result(readouts)
     try:
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        circuit = build_circuit(
+            params,
+            wiring,
+            n_values=values_np.shape[1],
+            n_pattern_channels=values_np.shape[0] if pattern_channels else 0,
+            rng=rng,
+        )
+        timings["build"] = time.perf_counter() - clock
+        protocol = Protocol(circuit)
         protocol.write(addresses, values_np)
         scheduled = [protocol.schedule_read(queries) for queries in query_sets]
         device = brian2.get_device()
@@ -405,8 +386,45 @@ def run_protocol(
         timings["device_build"] = time.perf_counter() - clock
         timings["device_run"] = float(getattr(device, "_last_run_time", float("nan")))
         readouts = [protocol.collect(start, bits) for start, bits in scheduled]
-        return result(readouts)
+        return _result(protocol, readouts, timings)
     finally:
+        # Always leave Brian2 on the runtime device, even if building failed.
         brian2.device.reinit()
         brian2.set_device("runtime")
         brian2.prefs.codegen.cpp.extra_compile_args_gcc = compile_args
+
+
+def _result(protocol: Protocol, readouts: list[Readout], timings: dict) -> ProtocolResult:
+    return ProtocolResult(
+        readouts,
+        protocol.pf_weights(),
+        protocol.write_counts(),
+        protocol.counters(),
+        timings,
+        protocol.circuit,
+    )
+
+
+def _run_runtime(params, wiring, addresses, values, query_sets, rng, pattern_channels):
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    circuit = build_circuit(
+        params,
+        wiring,
+        n_values=values.shape[1],
+        n_pattern_channels=values.shape[0] if pattern_channels else 0,
+        rng=rng,
+    )
+    timings["build"] = time.perf_counter() - clock
+    protocol = Protocol(circuit)
+    clock = time.perf_counter()
+    protocol.write(addresses, values)
+    protocol.store("written")
+    timings["write"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    readouts = []
+    for queries in query_sets:
+        protocol.restore("written")
+        readouts.append(protocol.read(queries))
+    timings["read"] = time.perf_counter() - clock
+    return _result(protocol, readouts, timings)
