@@ -44,6 +44,8 @@ Albus, J. S. (1971). A theory of cerebellar function. Math. Biosci. 10, 25-61.
 Eccles, J. C., Ito, M. & Szentagothai, J. (1967). The Cerebellum as a Neuronal Machine.
 Kanerva, P. (1988). Sparse Distributed Memory. MIT Press.
 Jaeckel, L. A. (1989). An alternative design for a sparse distributed memory. RIACS TR 89.28.
+Rancz, E. A. et al. (2007). High-fidelity transmission of sensory information by single
+cerebellar mossy fibre boutons. Nature 450, 1245-1248.
 Billings, G., Piasini, E., Lorincz, A., Nusser, Z. & Silver, R. A. (2014). Network structure
 within the cerebellar input layer enables lossless sparse encoding. Neuron 83, 960-974.
 Bricken, T. & Pehlevan, C. (2021). Attention approximates sparse distributed memory. NeurIPS.
