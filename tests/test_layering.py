@@ -15,6 +15,7 @@ def test_models_does_not_import_brian2_or_cerebellum():
     names = sorted(
         f"models.{info.name}" for info in pkgutil.iter_modules(models.__path__) if not info.ispkg
     )
+    assert {"models.theory", "models.sdm", "models.attention"} <= set(names)
     code = (
         "import importlib, sys\n"
         f"for name in {names!r}:\n"
