@@ -61,13 +61,15 @@ def headline_table(results: dict) -> str:
     header = ["noise (bits)"] + [label for _, label in _HEADLINE_PAIRS]
     header += ["TV circuit–theory", "recall circuit", "recall attn(ols)"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    circuit_recall = recall.get("circuit", recall["neuron_sdm"])
+    circuit_recall = recall.get("circuit")  # absent with cpp_standalone (no iterated reads)
     for i, level in enumerate(results["noise_levels"]):
         row = [str(level)]
         for pair, _ in _HEADLINE_PAIRS:
             row.append(_fmt(agreement[pair]["output_cosine"][i]["mean"]))
         row.append(_fmt(agreement["circuit__vs__pattern_sdm"]["weight_tv"][i]["mean"]))
-        row.append(_fmt(circuit_recall["exact_fraction"][i], 2))
+        row.append(
+            "n/a" if circuit_recall is None else _fmt(circuit_recall["exact_fraction"][i], 2)
+        )
         row.append(_fmt(recall["attention_ols"]["exact_fraction"][i], 2))
         lines.append("| " + " | ".join(row) + " |")
     beta = results["beta"]
