@@ -19,7 +19,9 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+# The notebook kernels must use the inline backend (ipykernel's default) for their figures to be
+# rendered; a backend inherited from the caller (MPLBACKEND=Agg) would silently drop them.
+os.environ.pop("MPLBACKEND", None)
 # The docs render the notebooks at full size, whatever the caller's environment says;
 # CEREBELLAR_SDM_DOCS_SMOKE=1 renders them at smoke size (a quick check of the site itself).
 if os.environ.get("CEREBELLAR_SDM_DOCS_SMOKE") == "1":
