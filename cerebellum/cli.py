@@ -307,6 +307,9 @@ def _run_compare(args) -> int:
     import time
     from pathlib import Path
 
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: the command never opens a window
     from tqdm import tqdm
 
     from cerebellum.compare import CompareConfig, resolve_config, run_comparison

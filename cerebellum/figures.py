@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 __all__ = [
     "plot_weight_vs_distance",
@@ -34,7 +31,15 @@ def _axes(ax, figsize=(6.0, 4.0)):
 
 
 def save_figure(ax, path) -> None:
-    """Save the figure holding ``ax`` as a 150-dpi PNG and close it."""
+    """Save the figure holding ``ax`` as a 150-dpi PNG and close it.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+        Any Axes of the figure to save.
+    path : str or path
+        Output file (PNG).
+    """
     fig = ax.figure
     fig.savefig(path, dpi=150)
     plt.close(fig)

@@ -391,6 +391,17 @@ class CircuitParams:
 
         ``params.replace(granule={"n_neurons": 100})`` replaces one field of a section;
         ``params.replace(name="x")`` a top-level field.
+
+        Parameters
+        ----------
+        **sections
+            A section name (``granule``, ``dynamics``, ``plasticity``, ``output``, ``device``)
+            with a new section object or a dict of field changes, or a top-level field.
+
+        Returns
+        -------
+        CircuitParams
+            Validated again by the dataclasses' ``__post_init__``.
         """
         changes: dict[str, Any] = {}
         for key, value in sections.items():

@@ -149,6 +149,10 @@ class Protocol:
     def schedule_read(self, queries) -> tuple[int, np.ndarray]:
         """Simulate (or, standalone, queue) the read windows; see :meth:`read`.
 
+        Parameters
+        ----------
+        queries : ndarray or Tensor of shape (n_queries, n_dims), {0, 1}
+
         Returns
         -------
         start : int
@@ -177,14 +181,26 @@ class Protocol:
         return self.collect(start, bits)
 
     def store(self, name: str = "written") -> None:
-        """Snapshot the network state (runtime device), e.g. right after the writes."""
+        """Snapshot the network state (runtime device), e.g. right after the writes.
+
+        Parameters
+        ----------
+        name : str
+            Snapshot name for :meth:`restore`.
+        """
         if self.circuit.standalone:
             raise ValueError("device: store() needs the runtime device; got cpp_standalone")
         self.circuit.network.store(name)
         self._stored[name] = (self._n_windows, self._n_written)
 
     def restore(self, name: str = "written") -> None:
-        """Return to a snapshot made by :meth:`store`."""
+        """Return to a snapshot made by :meth:`store`.
+
+        Parameters
+        ----------
+        name : str
+            A name given to :meth:`store`.
+        """
         if name not in self._stored:
             raise ValueError(f"name must be a stored snapshot {sorted(self._stored)}; got {name!r}")
         self.circuit.network.restore(name)

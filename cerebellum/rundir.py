@@ -95,8 +95,18 @@ def _to_jsonable(value):
 
 
 def write_json(path: str | os.PathLike, payload: dict) -> None:
-    """Write ``payload`` as indented JSON; numpy scalars and arrays become lists/numbers and
-    non-finite floats become ``null`` (strict JSON)."""
+    """Write ``payload`` as indented JSON.
+
+    Numpy scalars and arrays become numbers and lists; non-finite floats become ``null``
+    (strict JSON).
+
+    Parameters
+    ----------
+    path : str or path
+        Output file.
+    payload : dict
+        JSON-like data (dicts, lists, numbers, strings, numpy arrays and scalars).
+    """
     Path(path).write_text(json.dumps(_to_jsonable(payload), indent=2, allow_nan=False) + "\n")
 
 

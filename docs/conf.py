@@ -63,12 +63,6 @@ nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 
-# Some docstrings write |cos| for an absolute value, which reStructuredText reads as a
-# substitution reference: define it as the literal text.
-rst_prolog = r"""
-.. |cos| replace:: \|cos\|
-"""
-
 autodoc_member_order = "bysource"
 autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_typehints = "none"

@@ -55,7 +55,17 @@ class BetaEstimate:
     r_squared: float
 
     def contains(self, value: float) -> bool:
-        """Whether ``value`` lies inside the confidence interval."""
+        """Whether ``value`` lies inside the confidence interval.
+
+        Parameters
+        ----------
+        value : float
+            A beta to test (dimensionless).
+
+        Returns
+        -------
+        bool
+        """
         return bool(self.ci_low <= value <= self.ci_high)
 
 

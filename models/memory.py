@@ -81,7 +81,16 @@ class Memory(torch.nn.Module, abc.ABC):
         """
 
     def forward(self, queries: torch.Tensor) -> torch.Tensor:
-        """Same as :meth:`read`."""
+        """Same as :meth:`read`.
+
+        Parameters
+        ----------
+        queries : Tensor of shape (n_queries, n_dims)
+
+        Returns
+        -------
+        Tensor of shape (n_queries, n_values)
+        """
         return self.read(queries)
 
 

@@ -149,7 +149,16 @@ class SelectedCoordinates:
         return int(self.coordinates.shape[1])
 
     def to(self, device: torch.device | str) -> SelectedCoordinates:
-        """Return a copy on ``device``."""
+        """Return a copy on ``device``.
+
+        Parameters
+        ----------
+        device : torch.device or str
+
+        Returns
+        -------
+        SelectedCoordinates
+        """
         return SelectedCoordinates(self.coordinates.to(device), self.values.to(device), self.n_dims)
 
 
@@ -1030,7 +1039,13 @@ class PatternSDM(Memory):
         return {"generator_state": state}
 
     def set_extra_state(self, state: dict) -> None:
-        """Restore the generator state saved by :meth:`get_extra_state`."""
+        """Restore the generator state saved by :meth:`get_extra_state`.
+
+        Parameters
+        ----------
+        state : dict
+            ``{"generator_state": ByteTensor or None}`` as returned by :meth:`get_extra_state`.
+        """
         saved = state.get("generator_state") if isinstance(state, dict) else None
         if saved is None:
             return

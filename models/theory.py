@@ -210,7 +210,7 @@ def cosine_to_hamming(cosine, n_dims):
     Parameters
     ----------
     cosine : float or array_like of float, any shape
-        Cosine similarities, |cos| <= 1 + 1e-12.
+        Cosine similarities, ``|cos| <= 1 + 1e-12``.
     n_dims : int
         Address length n in bits, >= 1.
 
@@ -463,7 +463,7 @@ def log_cap_intersection(n_dims, activation_radius, cosines, n_neurons=None):
     activation_radius : int
         Binary radius d in [0, n_dims] giving the cap's angular radius.
     cosines : float or array_like of float, any shape
-        Cosine between the two cap centres, |cos| <= 1 + 1e-12.
+        Cosine between the two cap centres, ``|cos| <= 1 + 1e-12``.
     n_neurons : int or float, optional
         Number of neurons r >= 1; ``None`` returns the area fraction.
 
