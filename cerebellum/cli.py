@@ -274,7 +274,7 @@ def _add_compare_parser(subparsers) -> None:
     parser.add_argument("--top-k", type=_count, default=None, help="k for --activation top-k")
     parser.add_argument("--n-neurons", type=_count, default=None, help="granule cells r")
     parser.add_argument(
-        "--n-patterns", type=_count, default=64, help="stored patterns m (default 64)"
+        "--n-patterns", type=_count, default=16, help="stored patterns m (default 16)"
     )
     parser.add_argument(
         "--noise-levels",

@@ -100,7 +100,9 @@ class CompareConfig:
     n_neurons : int or None
         Granule cells r.
     n_patterns : int
-        Stored patterns m.
+        Stored patterns m. The default 16 keeps the d = 24 memory of the ``default`` preset
+        below its capacity for attention (beta ~ 3 is flat: at m = 64 attention's recall fails
+        even for noise-free queries), so the recall curves change within the noise range.
     noise_levels : tuple of int or None
         Bits flipped from the stored pattern; None is 7 levels from 0 to the (equivalent)
         radius.
@@ -124,7 +126,7 @@ class CompareConfig:
     radius: int | None = None
     top_k: int | None = None
     n_neurons: int | None = None
-    n_patterns: int = 64
+    n_patterns: int = 16
     noise_levels: tuple[int, ...] | None = None
     n_queries: int = 16
     recall_steps: int = 6
