@@ -184,3 +184,25 @@ def test_gap_to_pattern_sdm_shrinks_as_neurons_grow():
     gaps = [row["weight_tv_to_pattern_sdm"]["mean"] for row in rows]
     assert [row["n_neurons"] for row in rows] == [2500, 10_000, 40_000]
     assert gaps[1] < 0.8 * gaps[0] and gaps[2] < 0.8 * gaps[1], gaps
+
+
+@pytest.mark.brian
+def test_strict_exits_nonzero_and_report_says_bug_when_circuit_and_mirror_differ(
+    tmp_path, capsys, monkeypatch
+):
+    # Oracle: a mismatch injected into the exact check (the check itself is tested above) must
+    # reach the report and, with --strict, the exit status.
+    import cerebellum.compare
+
+    real_check = cerebellum.compare.exact_check
+
+    def mismatching(circuit_weights, *args, **kwargs):
+        return real_check(circuit_weights + 1e-6, *args, **kwargs)
+
+    monkeypatch.setattr(cerebellum.compare, "exact_check", mismatching)
+    out = tmp_path / "run"
+    code = cli.main(["compare", *TINY, "--out", str(out), "--strict"])
+    assert code == 1
+    assert "disagree by more than 1e-9" in capsys.readouterr().err
+    assert "this is a bug" in (out / "report.md").read_text()
+    assert not load_results(out / "results.json")["exact_check"]["passed"]
