@@ -118,8 +118,25 @@ class Protocol:
         namespace["plasticity_gate"] = TimedArray(gate, dt=duration)
         if n_new:
             c.network.run(n_new * duration, namespace=namespace)
+            if not c.standalone:
+                self._check_completed(total)
         self._n_windows = total
         return start
+
+    def _check_completed(self, n_windows: int) -> None:
+        """Raise if Brian2 stopped the run early.
+
+        Brian2 turns a first Ctrl+C during ``Network.run`` into a request to stop after the
+        current time step and returns normally; the windows after that step were never
+        simulated, so any read-out would be silently wrong. Treat it as the interrupt it is.
+        """
+        c = self.circuit
+        expected_steps = n_windows * c.timing.n_steps
+        done_steps = int(round(float(c.network.t / c.params.dynamics.dt)))
+        if done_steps < expected_steps:
+            raise KeyboardInterrupt(
+                f"simulation stopped after {done_steps} of {expected_steps} time steps"
+            )
 
     def write(self, addresses, values) -> None:
         """Write patterns with plasticity on (one window each, in order).

@@ -69,6 +69,9 @@ def atomic_run_directory(out: str | os.PathLike) -> Iterator[Path]:
     target = check_output_directory(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes 0700; a run directory is an ordinary folder
     try:
         yield staging
         os.replace(staging, target)
