@@ -413,7 +413,10 @@ def _top_k_pairs(queries, addresses, top_k: int, chunk_size):
 
 def _selected_pairs(queries, selected: SelectedCoordinates, chunk_size):
     query_idx, neuron_idx = [], []
-    chunk = chunk_size or max(64, _CHUNK_ELEMENTS // max(queries.shape[0] * selected.n_inputs, 1))
+    if chunk_size is not None:
+        chunk = check_int(chunk_size, "chunk_size", low=1)
+    else:
+        chunk = max(64, _CHUNK_ELEMENTS // max(queries.shape[0] * selected.n_inputs, 1))
     for start in range(0, selected.n_neurons, chunk):
         coords = selected.coordinates[start : start + chunk]
         match = (queries[:, coords] == selected.values[start : start + chunk][None]).all(dim=2)
@@ -516,7 +519,19 @@ def activate(
     Returns
     -------
     Tensor of shape (n_queries, n_neurons), bool
+
+    Raises
+    ------
+    TypeError
+        If ``addresses`` is a :class:`SelectedCoordinates` (checked before any work): use
+        :func:`activate_selected` for selected-coordinate neurons, which have no radius or
+        top-k rule.
     """
+    if isinstance(addresses, SelectedCoordinates):
+        raise TypeError(
+            "activate takes binary addresses (a uint8 tensor); got SelectedCoordinates: "
+            "use activate_selected(queries, selected) for selected-coordinate neurons"
+        )
     query_idx, neuron_idx = active_pairs(
         queries, addresses, activation_radius=activation_radius, top_k=top_k, chunk_size=chunk_size
     )
@@ -582,6 +597,17 @@ def intersections(query_active: torch.Tensor, pattern_active: torch.Tensor) -> t
     return (query_active.to(torch.float64) @ pattern_active.to(torch.float64).T).round().long()
 
 
+def _check_write_counts(write_counts, counters: torch.Tensor) -> torch.Tensor:
+    write_counts = as_tensor(write_counts, "write_counts")
+    n_neurons = counters.shape[0]
+    if tuple(write_counts.shape) != (n_neurons,):
+        raise ValueError(
+            f"write_counts must have shape ({n_neurons},) (n_neurons of counters); "
+            f"got {tuple(write_counts.shape)}"
+        )
+    return write_counts.to(counters.device)
+
+
 def write(
     counters: torch.Tensor,
     write_counts: torch.Tensor,
@@ -592,8 +618,9 @@ def write(
 
     Parameters
     ----------
-    counters : Tensor of shape (n_neurons, n_values)
-        Current counters ``c_j``.
+    counters : Tensor of shape (n_neurons, n_values), floating
+        Current counters ``c_j``. Must be floating: integer counters would truncate real
+        values (0.7 -> 0) while the write counts still grow.
     write_counts : Tensor of shape (n_neurons,), int64
         Current write counts ``n_j``.
     active : Tensor of shape (n_patterns, n_neurons), bool
@@ -608,6 +635,9 @@ def write(
         ``write_counts + active.sum(0)``.
     """
     counters = check_matrix(counters, "counters", cols_name="n_values")
+    if not counters.is_floating_point():
+        raise TypeError(f"counters must be a floating tensor; got {counters.dtype}")
+    write_counts = _check_write_counts(write_counts, counters)
     active = _check_mask(active, "active", counters.shape[0])
     values = check_finite(check_matrix(values, "values", n_cols=counters.shape[1]), "values")
     check_rows_match(active, "active", values, "values")
@@ -638,6 +668,7 @@ def read(
         Zero where no active neuron was written.
     """
     counters = check_matrix(counters, "counters", cols_name="n_values")
+    write_counts = _check_write_counts(write_counts, counters)
     active = _check_mask(active, "active", counters.shape[0]).to(counters.dtype)
     numerator = active @ counters
     denominator = active @ write_counts.to(counters.dtype)
@@ -982,7 +1013,9 @@ class PatternSDM(Memory):
     binary_threshold : bool
         If true ``read`` returns ``(weights @ values > 1/2)`` as floats.
     dtype : torch.dtype
-        Floating dtype of the stored values, weights and read-out.
+        Floating dtype of the stored values, weights and read-out. The table of
+        ``ln N(n, d, t)`` stays float64 under any ``.to(dtype)``; only the final weights are
+        cast to ``dtype``.
     """
 
     def __init__(
@@ -1021,6 +1054,16 @@ class PatternSDM(Memory):
         self.register_buffer("written_values", torch.zeros((0, 0), dtype=dtype))
 
     _GROWING = ("pattern_addresses", "written_values")
+
+    def _apply(self, fn, recurse=True):
+        # ``.to(dtype)``/``.float()`` must not round the log-intersection table: at n = 10,000
+        # ln N reaches ~6930, and float32 would put ~4e-4 relative errors into the weights.
+        # The table follows the device only and stays float64; the weights are cast to
+        # ``self.dtype`` at the end.
+        table = self.log_intersection_table
+        out = super()._apply(fn, recurse)
+        self.log_intersection_table = table.to(device=self.log_intersection_table.device)
+        return out
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # The pattern store grows with every write: resize before the copy.

@@ -550,3 +550,104 @@ def test_cuda_functional_core_matches_cpu():
         activate_selected(queries.to(device), selected).cpu(),
         activate_selected(queries, selected.to("cpu")),
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# Review fixes: argument contracts and numerics
+# ----------------------------------------------------------------------------------------------
+
+
+def test_dense_write_rejects_integer_counters():
+    # Oracle: the documented contract — counters accumulate real values, so an integer
+    # counter tensor (which would truncate 0.7 to 0 while write counts still grow) is refused.
+    active = torch.tensor([[True, False]])
+    values = torch.tensor([[0.7]], dtype=torch.float64)
+    with pytest.raises(TypeError, match="counters must be a floating tensor; got torch.int64"):
+        write(
+            torch.zeros((2, 1), dtype=torch.int64),
+            torch.zeros(2, dtype=torch.int64),
+            active,
+            values,
+        )
+    # Oracle: closed form — one write of 0.7 to neuron 0 gives counters [0.7, 0], counts [1, 0].
+    counters, counts = write(
+        torch.zeros((2, 1), dtype=torch.float64),
+        torch.zeros(2, dtype=torch.int64),
+        active,
+        values,
+    )
+    assert counters[:, 0].tolist() == [0.7, 0.0] and counts.tolist() == [1, 0]
+
+
+def test_dense_write_and_read_check_write_counts():
+    # Oracle: the documented contract — write_counts is a 1-D tensor of length n_neurons.
+    counters = torch.zeros((3, 2), dtype=torch.float64)
+    active = torch.tensor([[True, False, True]])
+    for bad in (torch.zeros(2, dtype=torch.int64), torch.zeros((3, 1), dtype=torch.int64)):
+        with pytest.raises(ValueError, match=r"write_counts must have shape \(3,\)"):
+            write(counters, bad, active, torch.ones((1, 2)))
+        with pytest.raises(ValueError, match=r"write_counts must have shape \(3,\)"):
+            read(counters, bad, active)
+
+
+@pytest.mark.parametrize("bad", [-1, 0, 2.5])
+def test_selected_chunk_size_validated_like_binary_addresses(bad):
+    # Oracle: the binary-address path's message, which the selected path must repeat.
+    g = generator(23)
+    selected = selected_coordinate_addresses(10, 8, 2, generator=g)
+    queries = random_addresses(4, 8, generator=g)
+    error = TypeError if isinstance(bad, float) else ValueError
+    with pytest.raises(error, match="chunk_size"):
+        active_pairs(queries, selected, chunk_size=bad)
+    with pytest.raises(error, match="chunk_size"):
+        active_pairs(queries, random_addresses(10, 8, generator=g), top_k=2, chunk_size=bad)
+
+
+def test_selected_chunk_size_does_not_change_the_result():
+    # Oracle: brute-force set enumeration, for chunk sizes 1, 3 and the default.
+    g = generator(29)
+    selected = selected_coordinate_addresses(17, 8, 2, generator=g)
+    queries = random_addresses(9, 8, generator=g)
+    expected = brute_selected_sets(queries, selected.coordinates, selected.values)
+    for chunk_size in (1, 3, None):
+        q, j = active_pairs(queries, selected, chunk_size=chunk_size)
+        sets = [set() for _ in range(9)]
+        for a, b in zip(q.tolist(), j.tolist(), strict=True):
+            sets[a].add(b)
+        assert sets == expected
+
+
+def test_activate_with_selected_coordinates_points_to_activate_selected():
+    # Oracle: the documented contract — activate() takes binary addresses only and refuses
+    # SelectedCoordinates up front with a TypeError that names activate_selected.
+    g = generator(31)
+    selected = selected_coordinate_addresses(10, 8, 2, generator=g)
+    queries = random_addresses(4, 8, generator=g)
+    with pytest.raises(TypeError, match="activate_selected"):
+        activate(queries, selected)
+
+
+def test_pattern_sdm_keeps_float64_log_table_under_to_float32():
+    # Oracle: a memory built directly with dtype=float32 (whose log table is float64); the
+    # weights after .to(torch.float32) must equal it to float32 rounding of the final weight
+    # (relative 2**-23 ~ 1.2e-7; float32 rounding of ln N ~ 6930 would give ~4e-4).
+    g = generator(37)
+    n_dims, radius = 10_000, 4_500
+    patterns = random_addresses(6, n_dims, generator=g)
+    queries = patterns.clone()
+    queries[:, :40] ^= 1
+    direct = PatternSDM(n_dims, radius, dtype=torch.float32)
+    moved = PatternSDM(n_dims, radius).to(torch.float32)
+    for memory in (direct, moved):
+        memory.write(patterns, torch.eye(6))
+    assert moved.log_intersection_table.dtype == torch.float64
+    assert moved.log_intersections(queries).dtype == torch.float64
+    assert moved.dtype == torch.float32 and moved.read(queries).dtype == torch.float32
+    w_direct, w_moved = direct.weights(queries), moved.weights(queries)
+    assert w_moved.dtype == torch.float32
+    torch.testing.assert_close(w_moved, w_direct, rtol=2.4e-7, atol=1e-30)
+    # Oracle: state_dict round trip into a fresh float32 memory reproduces the weights exactly.
+    fresh = PatternSDM(n_dims, radius, dtype=torch.float32)
+    fresh.load_state_dict(moved.state_dict())
+    assert fresh.log_intersection_table.dtype == torch.float64
+    torch.testing.assert_close(fresh.weights(queries), w_moved, rtol=0, atol=0)
