@@ -32,6 +32,7 @@ raises ``ValueError`` naming the argument.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,10 +107,17 @@ def cosine_similarity(a: object, b: object) -> np.ndarray:
         ``a . b / (|a| |b|)`` in [-1, 1]; NaN where either vector is zero.
     """
     x, y = _pair(a, b)
+    # Scale each row by its largest |entry| first: cosine is scale-invariant, and the scaled
+    # rows have norms in [1, sqrt(K)], so neither the norms nor their product can underflow or
+    # overflow (entries of 1e-170 or 1e200 would otherwise give 0 * inf or inf / inf = NaN).
+    scale_x = np.max(np.abs(x), axis=-1, keepdims=True)
+    scale_y = np.max(np.abs(y), axis=-1, keepdims=True)
+    nonzero = (scale_x[..., 0] > 0) & (scale_y[..., 0] > 0)
+    x = x / np.where(scale_x > 0, scale_x, 1.0)
+    y = y / np.where(scale_y > 0, scale_y, 1.0)
     norms = np.linalg.norm(x, axis=-1) * np.linalg.norm(y, axis=-1)
     dots = np.einsum("...k,...k->...", x, y)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cosines = np.where(norms > 0, dots / np.where(norms > 0, norms, 1.0), np.nan)
+    cosines = np.where(nonzero, dots / np.where(nonzero, norms, 1.0), np.nan)
     return np.clip(cosines, -1.0, 1.0)
 
 
@@ -232,7 +240,8 @@ def summarize(values: object, *, confidence: float = 0.95, axis: int = -1) -> Su
     values : array_like of shape (..., n) along ``axis``
         Finite sample values (e.g. one metric over queries at one noise level).
     confidence : float, optional
-        Two-sided confidence level in (0, 1); default 0.95.
+        Two-sided confidence level in (0, 1); default 0.95. Any real number is accepted
+        (``numbers.Real``, e.g. ``np.float32``), not a bool.
     axis : int, optional
         Axis holding the sample; default the last.
 
@@ -244,8 +253,9 @@ def summarize(values: object, *, confidence: float = 0.95, axis: int = -1) -> Su
         freedom and ``s`` the unbiased standard deviation. With ``n == 1`` the bounds are NaN (the
         interval is undefined); a sample with zero spread gives ``low == high == mean``.
     """
-    if isinstance(confidence, bool) or not isinstance(confidence, int | float):
-        raise TypeError(f"confidence must be a float; got {type(confidence).__name__}")
+    if isinstance(confidence, bool | np.bool_) or not isinstance(confidence, numbers.Real):
+        raise TypeError(f"confidence must be a real number; got {type(confidence).__name__}")
+    confidence = float(confidence)
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1); got {confidence}")
     array = np.moveaxis(_as_float_array("values", values), axis, -1)

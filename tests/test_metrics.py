@@ -204,3 +204,47 @@ def test_non_numeric_input_raises_type_error():
     # Oracle: the error contract (TypeError for a wrong type).
     with pytest.raises(TypeError, match="a must be a numeric array"):
         metrics.cosine_similarity(["x", "y"], [1.0, 2.0])
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1e-300, 1e200, 1e300])
+def test_cosine_similarity_is_scale_invariant_without_underflow_or_overflow(scale):
+    # Oracle: closed form — cos(s x, s y) = cos(x, y) for any s > 0; here x = (1, 2, -3),
+    # y = (2, 1, 1) give x.y / (|x| |y|) = 1 / sqrt(14 * 6). The product of the two norms
+    # under/overflows at these scales, so only a computation that normalises first survives.
+    # Tolerance: a few ulp of round-off from the scaling; 1e-14 is far above it.
+    x = np.array([1.0, 2.0, -3.0])
+    y = np.array([2.0, 1.0, 1.0])
+    expected = 1.0 / math.sqrt(14.0 * 6.0)
+    got = metrics.cosine_similarity(scale * x, scale * y)
+    assert got == pytest.approx(expected, abs=1e-14)
+    # Oracle: closed form cos(x, x) = 1, and mixed scales (1e-170 against 1e200).
+    assert metrics.cosine_similarity(scale * x, x) == pytest.approx(1.0, abs=1e-14)
+    assert metrics.cosine_similarity(1e-170 * x, 1e200 * x) == pytest.approx(1.0, abs=1e-14)
+
+
+def test_cosine_similarity_nan_only_for_zero_vectors_at_tiny_scale():
+    # Oracle: the documented contract — NaN exactly where a vector is zero, even when the other
+    # vector is subnormal-scale (5e-324 is the smallest positive float64).
+    got = metrics.cosine_similarity([[0.0, 0.0], [5e-324, 0.0]], [[1.0, 1.0], [5e-324, 0.0]])
+    assert np.isnan(got[0]) and got[1] == 1.0
+
+
+@pytest.mark.parametrize("confidence", [np.float32(0.9), np.float64(0.9), 0.9])
+def test_summarize_accepts_any_real_confidence(confidence):
+    # Oracle: scipy.stats.t.interval at the same confidence (after conversion to float).
+    values = np.array([1.0, 2.5, 3.0, 4.5])
+    summary = metrics.summarize(values, confidence=confidence)
+    low, high = stats.t.interval(
+        float(confidence), df=3, loc=values.mean(), scale=stats.sem(values)
+    )
+    assert summary.low == pytest.approx(low, abs=1e-12)
+    assert summary.high == pytest.approx(high, abs=1e-12)
+    assert summary.confidence == float(confidence)
+
+
+@pytest.mark.parametrize("confidence", [True, np.bool_(True), "0.9", None])
+def test_summarize_rejects_non_real_confidence(confidence):
+    # Oracle: the error contract (TypeError naming the argument for a wrong type; bools are not
+    # confidence levels).
+    with pytest.raises(TypeError, match="confidence must be a real number"):
+        metrics.summarize([1.0, 2.0], confidence=confidence)
