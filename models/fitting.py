@@ -76,7 +76,7 @@ def estimate_beta(cosines, weights, *, confidence: float = 0.95) -> BetaEstimate
     ----------
     cosines : array_like of float, any shape
         Cosine similarity between query and pattern, in [-1, 1].
-    weights : array_like of float, same shape as ``cosines``
+    weights : array_like of float, same shape as ``cosines`` (checked before flattening)
         Non-negative pattern weights (normalised or not: normalisation only moves the bias).
     confidence : float
         Confidence level of the interval, in (0, 1).
@@ -85,12 +85,15 @@ def estimate_beta(cosines, weights, *, confidence: float = 0.95) -> BetaEstimate
     -------
     BetaEstimate
     """
-    x = np.asarray(cosines, dtype=np.float64).ravel()
-    w = np.asarray(weights, dtype=np.float64).ravel()
+    x = np.asarray(cosines, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
     if x.shape != w.shape:
+        # Compared before flattening: a (2, 3) against a (3, 2) array would otherwise pair the
+        # wrong entries silently.
         raise ValueError(
-            f"cosines and weights must have the same number of elements; got {x.size} and {w.size}"
+            f"cosines and weights must have the same shape; got {x.shape} and {w.shape}"
         )
+    x, w = x.ravel(), w.ravel()
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1); got {confidence}")
     if not np.all(np.isfinite(x)) or np.any(np.abs(x) > 1.0 + 1e-12):

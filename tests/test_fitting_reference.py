@@ -46,8 +46,19 @@ def test_estimate_beta_drops_zero_weights_and_rejects_bad_input():
         estimate_beta(cosines * 2, weights)
     with pytest.raises(ValueError, match="confidence"):
         estimate_beta(cosines, weights, confidence=1.5)
-    with pytest.raises(ValueError, match="same number"):
+    with pytest.raises(ValueError, match=r"cosines and weights must have the same shape"):
         estimate_beta(cosines[:3], weights)
+
+
+def test_estimate_beta_rejects_transposed_shapes():
+    # Oracle: the documented contract — weights has the shape of cosines. A (2, 3) against a
+    # (3, 2) array has the same number of elements but would pair entries wrongly after ravel.
+    cosines = np.linspace(-0.5, 1.0, 6).reshape(2, 3)
+    weights = np.exp(4.0 * cosines)
+    with pytest.raises(ValueError, match=r"same shape; got \(2, 3\) and \(3, 2\)"):
+        estimate_beta(cosines, weights.T)
+    # Oracle: closed form — the matching shape fits the exact exponential, beta = 4.
+    assert estimate_beta(cosines, weights).beta == pytest.approx(4.0, rel=1e-12)
 
 
 def test_learned_betas_match_published_summary():
