@@ -517,3 +517,37 @@ def test_critical_distance_matches_iterated_reads():
         analytic = theory.critical_distance(n_dims, radius, n_patterns)
         print(f"d={radius}: analytic {analytic}, simulated {simulated}")
         assert abs(analytic - simulated) <= 3, (radius, analytic, simulated, converged)
+
+
+def test_log_intersection_accuracy_at_ten_thousand_dimensions_every_distance():
+    # Oracle: the exact integer counts N(10000, 2000, t) for every t, from the lune sum in
+    # Python ints (exact arithmetic; the identity itself is checked against the defining double
+    # sum above). The documented accuracy: relative error below 1e-14 in ln N, and hence
+    # |Delta ln N| = relative error of N below 1e-14 * max ln N (~7e-11 here).
+    n_dims, radius = 10_000, 2000
+    exact = theory.circle_intersection(n_dims, radius, np.arange(n_dims + 1), exact=True)
+    logs = theory.log_circle_intersection(n_dims, radius, np.arange(n_dims + 1))
+    worst = 0.0
+    for t, count in enumerate(exact):
+        if count == 0:
+            assert np.isneginf(logs[t])
+            continue
+        log_exact = exact_log(count)
+        assert abs(logs[t] - log_exact) <= 1e-14 * max(abs(log_exact), 1.0), t
+        worst = max(worst, abs(math.expm1(logs[t] - log_exact)))
+    assert worst <= 1e-14 * exact_log(exact[0])
+
+
+def test_critical_distance_saturates_to_n_dims_beyond_half():
+    # Oracle: closed form. One stored pattern, exact counts: a query within 2d reads it back
+    # exactly (f = 0); beyond 2d the read is a coin flip, f(s) = n/2. With 2d = 32 = n/2 every
+    # start s > n/2 maps to n/2 < s and then converges, so the recursion saturates at n_dims
+    # (documented); one bit less radius (2d = 30 < n/2) gives the unsaturated 2d.
+    assert theory.critical_distance(64, 16, 1) == 64
+    assert theory.critical_distance(64, 15, 1) == 30
+    # Oracle: model property (P_e <= 1/2, so f(s) <= n/2 < s for s > n/2): the result is
+    # below n/2 or exactly n_dims, never in [n/2, n), over a sweep of radii and loads.
+    for radius in range(0, 65, 4):
+        for n_patterns in (1, 10, 1000):
+            value = theory.critical_distance(64, radius, n_patterns)
+            assert value < 32 or value == 64, (radius, n_patterns, value)
