@@ -426,3 +426,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(f"{PROG}: error: out of memory; choose smaller sizes", file=sys.stderr)
+        return 2
+    except RuntimeError as error:  # torch reports a failed allocation as a RuntimeError
+        if "allocate" not in str(error):
+            raise
+        print(f"{PROG}: error: out of memory ({str(error).splitlines()[0]})", file=sys.stderr)
+        return 2

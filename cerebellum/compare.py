@@ -64,6 +64,7 @@ __all__ = [
     "exact_check",
     "neuron_count_sweep",
     "mirror_memories",
+    "nearest_radius",
     "resolve_config",
     "run_comparison",
 ]
@@ -151,7 +152,7 @@ class CompareConfig:
                 _check_int(name, getattr(self, name), 1)
         if self.radius is not None:
             _check_int("radius", self.radius, 0)
-        _check_int("n_patterns", self.n_patterns, 1)
+        _check_int("n_patterns", self.n_patterns, 2)
         _check_int("n_queries", self.n_queries, 2)
         _check_int("recall_steps", self.recall_steps, 1)
         if self.noise_levels is not None:
@@ -188,6 +189,10 @@ def _check_int(name: str, value, minimum: int) -> None:
 def build_circuit_params(config: CompareConfig) -> CircuitParams:
     """The preset with the config's overrides applied (validated by the parameter classes).
 
+    A flag that does not apply to the chosen activation rule is an error, never silently
+    ignored: ``radius`` belongs to ``radius`` (and to ``top-k`` when ``top_k`` is not given, to
+    derive k), ``top_k`` to ``top-k``; ``selected-coordinate`` takes neither.
+
     Parameters
     ----------
     config : CompareConfig
@@ -207,17 +212,39 @@ def build_circuit_params(config: CompareConfig) -> CircuitParams:
         }.get((g.wiring, g.inhibition), "selected-coordinate")
     else:
         activation = config.activation
-    radius = config.radius if config.radius is not None else g.activation_radius
-    if radius is None:  # a selected-coordinate preset asked for a Hamming rule
-        radius = theory.radius_for_probability(n_dims, 2.0 ** -(g.n_inputs or 4))
-    if radius > n_dims:
-        raise ValueError(f"radius must be in [0, n_dims]; got {radius} for n_dims={n_dims}")
+    if config.top_k is not None and activation != "top-k":
+        raise ValueError(f"top_k applies only to activation 'top-k'; got activation {activation!r}")
+    if config.radius is not None and (
+        activation == "selected-coordinate" or (activation == "top-k" and config.top_k is not None)
+    ):
+        raise ValueError(
+            f"radius does not apply to activation {activation!r}"
+            + (" with an explicit top_k" if activation == "top-k" else "")
+            + f"; got radius {config.radius}"
+        )
+
+    def radius() -> int:
+        if config.radius is not None:
+            if config.radius > n_dims:
+                raise ValueError(
+                    f"radius must be in [0, n_dims]; got {config.radius} for n_dims={n_dims}"
+                )
+            return config.radius
+        if g.activation_radius is None:  # a selected-coordinate preset asked for a Hamming rule
+            return nearest_radius(n_dims, 2.0 ** -(g.n_inputs or 4))
+        if g.activation_radius > n_dims:
+            raise ValueError(
+                f"the preset's activation radius {g.activation_radius} exceeds n_dims={n_dims}; "
+                "give a radius"
+            )
+        return g.activation_radius
+
     if activation == "radius":
-        granule = GranuleLayerParams(n_dims=n_dims, n_neurons=n_neurons, activation_radius=radius)
+        granule = GranuleLayerParams(n_dims=n_dims, n_neurons=n_neurons, activation_radius=radius())
     elif activation == "top-k":
         top_k = config.top_k
         if top_k is None:
-            expected = n_neurons * float(theory.activation_probability(n_dims, radius))
+            expected = n_neurons * float(theory.activation_probability(n_dims, radius()))
             top_k = max(1, min(n_neurons, round(expected)))
         granule = GranuleLayerParams(
             n_dims=n_dims, n_neurons=n_neurons, inhibition="top_k", top_k=top_k
@@ -245,21 +272,48 @@ def resolve_config(config: CompareConfig) -> tuple[CircuitParams, tuple[int, ...
     -------
     params : CircuitParams
     noise_levels : tuple of int
-        The config's levels, or 7 levels from 0 to the equivalent radius.
+        The config's levels sorted, or 7 levels from 0 to the equivalent radius.
     """
     params = build_circuit_params(config)
     n = params.granule.n_dims
+    d_eff = equivalent_radius(params.granule)
+    if d_eff < 2:
+        raise ValueError(
+            "the (equivalent) activation radius must be >= 2, since the beta fits use distances "
+            f"t = 0..d-1; got {d_eff} for activation {_activation_name(params.granule)!r}"
+        )
     levels = config.noise_levels
     if levels is None:
-        d_eff = equivalent_radius(params.granule)
         levels = tuple(sorted({round(x) for x in np.linspace(0, d_eff, 7)}))
     if max(levels) > n:
         raise ValueError(f"noise_levels must be in [0, n_dims={n}]; got {max(levels)}")
-    return params, tuple(int(level) for level in levels)
+    return params, tuple(sorted(int(level) for level in levels))
+
+
+def nearest_radius(n_dims: int, probability: float) -> int:
+    """The Hamming radius whose activation probability is closest to ``probability`` (log scale).
+
+    Parameters
+    ----------
+    n_dims : int
+    probability : float
+        In (0, 1].
+
+    Returns
+    -------
+    int
+    """
+    upper = int(theory.radius_for_probability(n_dims, min(probability, 1.0 - 1e-12)))
+    candidates = [d for d in (upper - 1, upper) if 0 <= d <= n_dims]
+    target = np.log(probability)
+    gaps = [
+        abs(np.log(float(theory.activation_probability(n_dims, d))) - target) for d in candidates
+    ]
+    return candidates[int(np.argmin(gaps))]
 
 
 def equivalent_radius(granule: GranuleLayerParams) -> int:
-    """The Hamming radius d whose activation probability matches the granule layer's.
+    """The Hamming radius d whose activation probability best matches the granule layer's.
 
     Parameters
     ----------
@@ -268,8 +322,9 @@ def equivalent_radius(granule: GranuleLayerParams) -> int:
     Returns
     -------
     int
-        ``activation_radius`` in radius mode; the radius for probability ``k / r`` in top-k
-        mode and ``2**-n_inputs`` for selected coordinates.
+        ``activation_radius`` in radius mode; otherwise the radius whose activation probability
+        is closest, on a log scale, to ``k / r`` (top-k) or ``2**-n_inputs`` (selected
+        coordinates). It is an approximation for those rules: their weights follow other laws.
     """
     if granule.wiring == "selected":
         probability = 2.0**-granule.n_inputs
@@ -277,7 +332,7 @@ def equivalent_radius(granule: GranuleLayerParams) -> int:
         probability = granule.top_k / granule.n_neurons
     else:
         return int(granule.activation_radius)
-    return int(theory.radius_for_probability(granule.n_dims, min(probability, 1.0 - 1e-12)))
+    return nearest_radius(granule.n_dims, probability)
 
 
 @dataclass
@@ -448,8 +503,9 @@ def neuron_count_sweep(config, params, patterns, queries, d_eff, generator) -> l
     Returns
     -------
     list of dict
-        One row per factor: ``n_neurons`` and summaries of ``weight_tv_to_pattern_sdm``,
-        ``output_cosine_to_pattern_sdm``, ``output_cosine_to_attention_ols``.
+        One row per distinct population size, ascending: ``n_neurons`` and summaries of
+        ``weight_tv_to_pattern_sdm``, ``output_cosine_to_pattern_sdm`` and
+        ``output_cosine_to_attention_ols``.
     """
     g = params.granule
     device = config.torch_device
@@ -463,8 +519,9 @@ def neuron_count_sweep(config, params, patterns, queries, d_eff, generator) -> l
     out_ref = reference.read(q).double().cpu().numpy()
     out_att = attention.read(q).double().cpu().numpy()
     rows = []
-    for factor in config.neuron_sweep:
-        n_neurons = max(1, round(g.n_neurons * factor))
+    sizes = sorted({max(1, round(g.n_neurons * factor)) for factor in config.neuron_sweep})
+    for n_neurons in sizes:
+        factor = n_neurons / g.n_neurons
         if g.wiring == "selected":
             from models.sdm import selected_coordinate_addresses
 
@@ -753,10 +810,11 @@ def exact_check(
     -------
     dict
         ``applies``, ``tolerance``, ``max_weight_abs_gap``, ``max_output_relative_gap``
-        (relative to ``max(|mirror output|, 1e-300)``), ``active_set_mismatches`` and ``passed``.
+        (relative to ``max(|mirror output|, 1)``: absolute for reads of {0, 1} values, relative
+        for large values), ``active_set_mismatches`` and ``passed``.
     """
     weight_gap = float(np.abs(circuit_weights - mirror_weights).max(initial=0.0))
-    scale = np.maximum(np.abs(mirror_outputs), 1e-300)
+    scale = np.maximum(np.abs(mirror_outputs), 1.0)
     output_gap = float((np.abs(circuit_outputs - mirror_outputs) / scale).max(initial=0.0))
     mismatches = int((np.asarray(circuit_active) != np.asarray(mirror_active)).sum())
     return {

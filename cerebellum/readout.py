@@ -44,7 +44,12 @@ _FIELDS_2D = {
 }
 
 
-@dataclass(frozen=True)
+def _npz_path(path: str | os.PathLike) -> str:
+    path = os.fspath(path)
+    return path if path.endswith(".npz") else path + ".npz"
+
+
+@dataclass(frozen=True, eq=False)
 class Readout:
     """Per-query arrays read out of the circuit (see the module docstring for meanings).
 
@@ -92,6 +97,19 @@ class Readout:
                 raise ValueError(
                     f"{item.name} must have {n_queries} rows (one per query); got {value.shape[0]}"
                 )
+        n_values, n_patterns = self.read.shape[1], self.pattern_intersections.shape[1]
+        widths = {
+            "dcn_rate_hz": n_values,
+            "pattern_weights": n_patterns,
+            "purkinje_input": n_values + n_patterns,
+            "purkinje_rate_hz": n_values + n_patterns,
+        }
+        for name, width in widths.items():
+            if getattr(self, name).shape[1] != width:
+                raise ValueError(
+                    f"{name} must have {width} columns (n_values={n_values}, "
+                    f"n_patterns={n_patterns}); got {getattr(self, name).shape[1]}"
+                )
 
     @property
     def n_queries(self) -> int:
@@ -108,8 +126,10 @@ class Readout:
         Parameters
         ----------
         path : str or os.PathLike
+            ``.npz`` is appended when missing (as :func:`numpy.savez` does), so ``load`` of the
+            same path finds the file.
         """
-        np.savez(path, schema_version=np.int64(SCHEMA_VERSION), **self.to_dict())
+        np.savez(_npz_path(path), schema_version=np.int64(SCHEMA_VERSION), **self.to_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Readout:
@@ -123,6 +143,7 @@ class Readout:
         -------
         Readout
         """
+        path = _npz_path(path)
         with np.load(path, allow_pickle=False) as archive:
             if "schema_version" not in archive:
                 raise ValueError(f"{path} has no schema_version; not a Readout file")

@@ -58,7 +58,7 @@ def test_tiny_compare_writes_a_complete_valid_run(tiny_run, capsys):
     assert readout.pattern_weights.shape == (len(results["noise_levels"]) * 4, 8)
     report = (out / "report.md").read_text()
     assert "| noise (bits) |" in report and "Beta measured from the circuit" in report
-    assert "Agreement grows with the number of granule cells" in report
+    assert "NeuronSDM against the number of granule cells" in report
 
 
 def test_validator_names_the_broken_field(tiny_run):
@@ -206,3 +206,46 @@ def test_strict_exits_nonzero_and_report_says_bug_when_circuit_and_mirror_differ
     assert "disagree by more than 1e-9" in capsys.readouterr().err
     assert "this is a bug" in (out / "report.md").read_text()
     assert not load_results(out / "results.json")["exact_check"]["passed"]
+
+
+def test_readout_npz_suffix_and_column_widths(tmp_path, tiny_run):
+    # Oracle: the file written by the tiny run, read back field by field.
+    _, out = tiny_run
+    readout = Readout.load(out / "readout.npz")
+    readout.save(tmp_path / "copy")  # numpy appends .npz; load must find the same file
+    again = Readout.load(tmp_path / "copy")
+    for name, value in readout.to_dict().items():
+        np.testing.assert_array_equal(getattr(again, name), value, err_msg=name)
+    fields = readout.to_dict()
+    fields["pattern_weights"] = fields["pattern_weights"][:, :3]
+    with pytest.raises(ValueError, match="pattern_weights must have 8 columns"):
+        Readout(**fields)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--activation", "selected-coordinate", "--radius", "2"], "radius does not apply"),
+        (["--top-k", "5"], "top_k applies only to activation 'top-k'"),
+        (["--activation", "top-k", "--top-k", "5", "--radius", "3"], "with an explicit top_k"),
+        (["--radius", "1"], "must be >= 2"),
+        (["--n-patterns", "1"], "n_patterns must be >= 2"),
+    ],
+)
+def test_flags_that_do_not_apply_are_refused(tmp_path, capsys, argv, message):
+    code = cli.main(["compare", "--preset", "tiny", *argv, "--out", str(tmp_path / "r")])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_equivalent_radius_matches_the_activation_probability():
+    # Oracle: closed form -- for the default preset k = round(r P(24)) = 300, whose fraction
+    # 0.0300 is nearest (log scale) to P(24) = 0.02997, not P(25) = 0.0517.
+    params, levels = resolve_config(CompareConfig(preset="default", activation="top-k"))
+    assert params.granule.top_k == 300
+    assert equivalent_radius(params.granule) == 24
+    assert levels == (0, 4, 8, 12, 16, 20, 24)
+    # Unsorted levels are sorted (figures draw them in order).
+    _, levels = resolve_config(CompareConfig(preset="tiny", noise_levels=(4, 0, 2)))
+    assert levels == (0, 2, 4)
