@@ -274,7 +274,10 @@ def check_int(
     ValueError
         If it lies outside ``[low, high]``.
     """
-    if isinstance(value, bool) or not isinstance(value, Integral):
+    if isinstance(value, bool | np.bool_):
+        # bool is an Integral (and a Real), so it must be refused before the numeric checks.
+        raise TypeError(f"{name} must be an integer; got {value!r}")
+    if not isinstance(value, Integral):
         if isinstance(value, Real) and math.isfinite(float(value)) and float(value).is_integer():
             value = int(value)
         else:

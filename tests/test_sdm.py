@@ -590,13 +590,13 @@ def test_dense_write_and_read_check_write_counts():
             read(counters, bad, active)
 
 
-@pytest.mark.parametrize("bad", [-1, 0, 2.5])
+@pytest.mark.parametrize("bad", [-1, 0, 2.5, True])
 def test_selected_chunk_size_validated_like_binary_addresses(bad):
     # Oracle: the binary-address path's message, which the selected path must repeat.
     g = generator(23)
     selected = selected_coordinate_addresses(10, 8, 2, generator=g)
     queries = random_addresses(4, 8, generator=g)
-    error = TypeError if isinstance(bad, float) else ValueError
+    error = TypeError if isinstance(bad, float | bool) else ValueError
     with pytest.raises(error, match="chunk_size"):
         active_pairs(queries, selected, chunk_size=bad)
     with pytest.raises(error, match="chunk_size"):
@@ -651,3 +651,15 @@ def test_pattern_sdm_keeps_float64_log_table_under_to_float32():
     fresh.load_state_dict(moved.state_dict())
     assert fresh.log_intersection_table.dtype == torch.float64
     torch.testing.assert_close(fresh.weights(queries), w_moved, rtol=0, atol=0)
+
+
+def test_integer_arguments_reject_bools():
+    # Oracle: the documented contract of models.memory.check_int — bools are not integers here
+    # (True would otherwise silently mean 1 neuron or a chunk of 1).
+    g = generator(41)
+    with pytest.raises(TypeError, match="n_neurons must be an integer; got True"):
+        random_addresses(True, 8, generator=g)
+    with pytest.raises(TypeError, match="top_k must be an integer; got False"):
+        activate(
+            random_addresses(2, 8, generator=g), random_addresses(3, 8, generator=g), top_k=False
+        )
