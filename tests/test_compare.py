@@ -249,3 +249,28 @@ def test_equivalent_radius_matches_the_activation_probability():
     # Unsorted levels are sorted (figures draw them in order).
     _, levels = resolve_config(CompareConfig(preset="tiny", noise_levels=(4, 0, 2)))
     assert levels == (0, 2, 4)
+
+
+@pytest.mark.brian
+@pytest.mark.parametrize(
+    ("argv", "activation", "exact"),
+    [
+        (["--activation", "top-k"], "top-k", True),
+        (["--activation", "selected-coordinate"], "selected-coordinate", True),
+        (["--mode", "poisson"], "radius", False),
+    ],
+)
+def test_every_activation_and_mode_writes_a_valid_run(tmp_path, argv, activation, exact):
+    # Oracle: the other engine in deterministic mode (exact equality with NeuronSDM); in Poisson
+    # mode only the schema and the documented "not applicable" exact check.
+    out = tmp_path / "run"
+    assert cli.main(["compare", *TINY, *argv, "--out", str(out)]) == 0
+    results = load_results(out / "results.json")
+    assert results["circuit"]["activation"] == activation
+    check = results["exact_check"]
+    assert check["applies"] is exact
+    if exact:
+        assert check["passed"]
+    report = (out / "report.md").read_text()
+    if activation != "radius":
+        assert "not a Hamming ball" in report
