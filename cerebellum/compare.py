@@ -33,6 +33,7 @@ says so.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import Callable
@@ -45,13 +46,14 @@ from cerebellum.params import CircuitParams, DeviceParams, GranuleLayerParams
 from cerebellum.presets import PRESET_NAMES, poisson_dynamics, preset
 from cerebellum.readout import Readout
 from cerebellum.results_schema import SCHEMA_VERSION as RESULTS_SCHEMA_VERSION
+from cerebellum.wiring import sample_wiring
 from models import metrics, theory
 from models.attention import AttentionMemory
 from models.fitting import estimate_beta
 from models.memory import Memory
 from models.recall import bits_wrong, flip_bits, recall
 from models.reference import learned_qknorm_betas
-from models.sdm import NeuronSDM, PatternSDM, random_addresses
+from models.sdm import PatternSDM, hamming_distances, random_addresses
 
 __all__ = [
     "ACTIVATIONS",
@@ -521,25 +523,11 @@ def neuron_count_sweep(config, params, patterns, queries, d_eff, generator) -> l
     rows = []
     sizes = sorted({max(1, round(g.n_neurons * factor)) for factor in config.neuron_sweep})
     for n_neurons in sizes:
-        factor = n_neurons / g.n_neurons
-        if g.wiring == "selected":
-            from models.sdm import selected_coordinate_addresses
-
-            addresses = selected_coordinate_addresses(
-                n_neurons, g.n_dims, g.n_inputs, generator=generator, hyperplane=g.hyperplane
-            )
-            memory = NeuronSDM(addresses, g.n_dims)
-        else:
-            addresses = random_addresses(n_neurons, g.n_dims, generator=generator)
-            top_k = None
-            if g.inhibition == "top_k":
-                top_k = max(1, min(n_neurons, round(g.top_k * factor)))
-            memory = NeuronSDM(
-                addresses,
-                g.n_dims,
-                activation_radius=None if top_k else g.activation_radius,
-                top_k=top_k,
-            )
+        granule = dataclasses.replace(g, n_neurons=n_neurons)
+        if g.inhibition == "top_k":  # keep the activation fraction k / r
+            top_k = max(1, min(n_neurons, round(g.top_k * n_neurons / g.n_neurons)))
+            granule = dataclasses.replace(granule, top_k=top_k)
+        memory = sample_wiring(granule, generator=generator).mirror(g.n_dims)
         memory = memory.to(device)
         memory.write(patterns.to(device), values)
         w = memory.weights(q).double().cpu().numpy()
@@ -557,7 +545,7 @@ def neuron_count_sweep(config, params, patterns, queries, d_eff, generator) -> l
     return rows
 
 
-def _circuit_beta(readout: Readout, patterns, queries, n_dims: int, d_eff: int) -> dict:
+def _circuit_beta(readout: Readout, distances: np.ndarray, n_dims: int, d_eff: int) -> dict:
     """OLS beta of log circuit intersection counts on cosine over pairs with distance < d.
 
     The same estimator is applied to the expected counts of theory at exactly the same
@@ -566,7 +554,6 @@ def _circuit_beta(readout: Readout, patterns, queries, n_dims: int, d_eff: int) 
     log N is not exactly linear in the cosine, so only the same-pairs value is a like-for-like
     reference for the circuit's interval.
     """
-    distances = (queries[:, None, :] != patterns[None, :, :]).sum(axis=2)
     counts = readout.pattern_intersections
     in_range = distances < max(d_eff, 1)
     cosines = 1.0 - 2.0 * distances[in_range] / n_dims
@@ -598,7 +585,6 @@ def run_comparison(
     """
     from cerebellum.circuit import build_circuit
     from cerebellum.protocol import Protocol, run_protocol
-    from cerebellum.wiring import sample_wiring
 
     step = progress or (lambda label: None)
     started = time.perf_counter()
@@ -675,7 +661,8 @@ def run_comparison(
         }
 
     step("beta from the circuit")
-    circuit_beta = _circuit_beta(readout, patterns.numpy(), queries.numpy(), n, d_eff)
+    distances = hamming_distances(queries, patterns).numpy()  # (n_queries, n_patterns)
+    circuit_beta = _circuit_beta(readout, distances, n, d_eff)
     theory_fits = {method: theory.fit_beta(n, d_eff, method=method) for method in BETA_METHODS}
     ols = theory_fits["ols"].beta
     if circuit_beta.get("beta") is not None:
@@ -747,7 +734,6 @@ def run_comparison(
         "neuron_sweep": sweep,
         "exact_check": exact,
     }
-    distances = (queries.numpy()[:, None, :] != patterns.numpy()[None, :, :]).sum(axis=2)
     figure_data = {
         "distances": distances.ravel(),
         "weights": {
