@@ -401,16 +401,7 @@ def run_protocol(
     compile_args = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
     try:
         timings: dict[str, float] = {}
-        clock = time.perf_counter()
-        circuit = build_circuit(
-            params,
-            wiring,
-            n_values=values_np.shape[1],
-            n_pattern_channels=values_np.shape[0] if pattern_channels else 0,
-            rng=rng,
-        )
-        timings["build"] = time.perf_counter() - clock
-        protocol = Protocol(circuit)
+        protocol = _built_protocol(params, wiring, values_np, pattern_channels, rng, timings)
         protocol.write(addresses, values_np)
         scheduled = [protocol.schedule_read(queries) for queries in query_sets]
         device = brian2.get_device()
@@ -427,6 +418,20 @@ def run_protocol(
         brian2.prefs.codegen.cpp.extra_compile_args_gcc = compile_args
 
 
+def _built_protocol(params, wiring, values, pattern_channels, rng, timings) -> Protocol:
+    """Build the circuit for ``values`` (one-hot pattern channels if asked), timing the build."""
+    clock = time.perf_counter()
+    circuit = build_circuit(
+        params,
+        wiring,
+        n_values=values.shape[1],
+        n_pattern_channels=values.shape[0] if pattern_channels else 0,
+        rng=rng,
+    )
+    timings["build"] = time.perf_counter() - clock
+    return Protocol(circuit)
+
+
 def _result(protocol: Protocol, readouts: list[Readout], timings: dict) -> ProtocolResult:
     return ProtocolResult(
         readouts,
@@ -440,16 +445,7 @@ def _result(protocol: Protocol, readouts: list[Readout], timings: dict) -> Proto
 
 def _run_runtime(params, wiring, addresses, values, query_sets, rng, pattern_channels):
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    circuit = build_circuit(
-        params,
-        wiring,
-        n_values=values.shape[1],
-        n_pattern_channels=values.shape[0] if pattern_channels else 0,
-        rng=rng,
-    )
-    timings["build"] = time.perf_counter() - clock
-    protocol = Protocol(circuit)
+    protocol = _built_protocol(params, wiring, values, pattern_channels, rng, timings)
     clock = time.perf_counter()
     protocol.write(addresses, values)
     protocol.store("written")
