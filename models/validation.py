@@ -26,6 +26,14 @@ value                  check_int    check_real   note
 :func:`check_quantity` validates Brian2 Quantities by their *dimension* (duck-typed on the
 ``dim`` attribute, so this module never imports Brian2): any unit -- volt, siemens, farad, amp,
 second, hertz, siemens / metre ** 2 -- is checked against the expected one.
+
+torch is imported by the checks that need it, on first use, so that the torch-free parts of
+:mod:`models` (:mod:`models.theory`, :mod:`models.metrics`) stay free of it.
+
+The array checks (:func:`as_tensor`, :func:`check_matrix`, :func:`check_finite`,
+:func:`check_binary`, :func:`check_rows_match`) validate tensors (or numpy arrays, converted
+without a copy) the same way: ``TypeError`` for the wrong container or dtype kind,
+``ValueError`` for a wrong shape or impossible entries, the argument named in the message.
 """
 
 from __future__ import annotations
@@ -33,21 +41,28 @@ from __future__ import annotations
 import enum
 import math
 from numbers import Integral, Real
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
+    "as_tensor",
+    "check_binary",
     "check_bool",
     "check_choice",
     "check_dtype",
+    "check_finite",
     "check_generator",
     "check_int",
+    "check_matrix",
     "check_probability",
     "check_quantity",
     "check_real",
     "check_rng",
+    "check_rows_match",
 ]
 
 E = TypeVar("E", bound=enum.Enum)
@@ -124,9 +139,7 @@ def check_int(
             )
     value = int(value)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(
-            f"{name} must be in {_interval(low, high)}; got {value}{_suffix(context)}"
-        )
+        raise ValueError(f"{name} must be in {_interval(low, high)}; got {value}{_suffix(context)}")
     return value
 
 
@@ -252,6 +265,8 @@ def check_generator(value: Any, name: str = "generator") -> torch.Generator:
     ------
     TypeError
     """
+    import torch
+
     if not isinstance(value, torch.Generator):
         raise TypeError(f"{name} must be a torch.Generator; got {type(value).__name__}")
     return value
@@ -276,6 +291,8 @@ def check_dtype(value: Any, name: str = "dtype") -> torch.dtype:
     ------
     TypeError
     """
+    import torch
+
     if not isinstance(value, torch.dtype) or not value.is_floating_point:
         raise TypeError(f"{name} must be a floating torch.dtype; got {value!r}")
     return value
@@ -335,3 +352,187 @@ def check_quantity(
     magnitude = float(np.asarray(value / unit))
     _check_range(magnitude, name, low, high, low_open, high_open, finite, repr(value), "", unit)
     return value
+
+
+# ------------------------------------------------------------------------------ array checks
+
+
+def as_tensor(array, name: str, *, device: torch.device | str | None = None) -> torch.Tensor:
+    """Return ``array`` as a tensor (numpy arrays are converted without copying).
+
+    Parameters
+    ----------
+    array : Tensor or ndarray
+    name : str
+        Argument name used in the error message.
+    device : torch.device or str, optional
+        Move the result to this device.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        If ``array`` is neither a tensor nor a numpy array.
+    """
+    import torch
+
+    if isinstance(array, np.ndarray):
+        array = torch.from_numpy(np.ascontiguousarray(array))
+    elif not isinstance(array, torch.Tensor):
+        raise TypeError(
+            f"{name} must be a torch.Tensor or numpy.ndarray; got {type(array).__name__}"
+        )
+    if device is not None:
+        array = array.to(device)
+    return array
+
+
+def check_matrix(
+    array, name: str, *, n_cols: int | None = None, cols_name: str = "n_dims"
+) -> torch.Tensor:
+    """Check that ``array`` is a 2-D tensor, optionally with ``n_cols`` columns.
+
+    Parameters
+    ----------
+    array : Tensor or ndarray of shape (n_rows, n_cols)
+    name : str
+        Argument name used in the error message.
+    n_cols : int, optional
+        Required number of columns.
+    cols_name : str
+        What the columns are called in the message (``"n_dims"``, ``"n_values"``).
+
+    Returns
+    -------
+    Tensor of shape (n_rows, n_cols)
+
+    Raises
+    ------
+    ValueError
+        If the tensor is not 2-D or has the wrong number of columns.
+    """
+    tensor = as_tensor(array, name)
+    if tensor.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D tensor of shape (n, {cols_name}); "
+            f"got shape {tuple(tensor.shape)}"
+        )
+    if n_cols is not None and tensor.shape[1] != n_cols:
+        raise ValueError(
+            f"{name} must have {cols_name}={n_cols} columns; got shape {tuple(tensor.shape)}"
+        )
+    return tensor
+
+
+def check_finite(array, name: str) -> torch.Tensor:
+    """Check that a tensor has no NaN or infinite entries.
+
+    Parameters
+    ----------
+    array : Tensor or ndarray
+    name : str
+        Argument name used in the error message.
+
+    Returns
+    -------
+    Tensor
+        The same tensor.
+
+    Raises
+    ------
+    ValueError
+        If any entry is NaN or infinite.
+    """
+    import torch
+
+    tensor = as_tensor(array, name)
+    if tensor.is_floating_point() or tensor.is_complex():
+        bad = ~torch.isfinite(tensor)
+        if bool(bad.any()):
+            n_nan = int(torch.isnan(tensor).sum())
+            raise ValueError(
+                f"{name} must be finite; got {n_nan} NaN and {int(bad.sum()) - n_nan} "
+                "infinite entries"
+            )
+    return tensor
+
+
+def check_binary(
+    array, name: str, *, n_dims: int | None = None, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """Check a 2-D binary matrix and return it as ``uint8`` with values {0, 1}.
+
+    Bool, integer and floating tensors (and numpy arrays) are accepted when every entry is
+    exactly 0 or 1.
+
+    Parameters
+    ----------
+    array : Tensor or ndarray of shape (n, n_dims)
+    name : str
+        Argument name used in the error message.
+    n_dims : int, optional
+        Required number of columns.
+    device : torch.device or str, optional
+        Move the result to this device.
+
+    Returns
+    -------
+    Tensor of shape (n, n_dims), dtype uint8
+
+    Raises
+    ------
+    TypeError
+        If ``array`` is not a tensor or numpy array.
+    ValueError
+        If it is not 2-D, has the wrong number of columns, contains NaN or a value other
+        than 0 and 1.
+    """
+    import torch
+
+    tensor = check_matrix(array, name, n_cols=n_dims)
+    if tensor.dtype == torch.bool:
+        tensor = tensor.to(torch.uint8)
+    elif tensor.dtype != torch.uint8:
+        if tensor.is_complex():
+            raise TypeError(f"{name} must be a real binary tensor; got dtype {tensor.dtype}")
+        check_finite(tensor, name)
+        non_binary = (tensor != 0) & (tensor != 1)
+        if bool(non_binary.any()):
+            example = tensor[non_binary][0].item()
+            raise ValueError(
+                f"{name} must be binary with values in {{0, 1}}; got {int(non_binary.sum())} "
+                f"other entries, e.g. {example}"
+            )
+        tensor = tensor.to(torch.uint8)
+    else:
+        if tensor.numel() and int(tensor.max()) > 1:
+            raise ValueError(
+                f"{name} must be binary with values in {{0, 1}}; got maximum {int(tensor.max())}"
+            )
+    if device is not None:
+        tensor = tensor.to(device)
+    return tensor
+
+
+def check_rows_match(a: torch.Tensor, a_name: str, b: torch.Tensor, b_name: str) -> None:
+    """Check that two matrices have the same number of rows.
+
+    Parameters
+    ----------
+    a, b : Tensor of shape (n, ...)
+    a_name, b_name : str
+        Argument names used in the error message.
+
+    Raises
+    ------
+    ValueError
+        If ``a.shape[0] != b.shape[0]``.
+    """
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"{a_name} and {b_name} must have the same number of rows; "
+            f"got {a.shape[0]} and {b.shape[0]}"
+        )
