@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from models.attention import AttentionMemory, ContinuousSDM, HopfieldMemory
-from models.memory import Memory
+from models.memory import Memory, ReadableMemory
 from models.sdm import (
     NeuronSDM,
     PatternSDM,
@@ -72,7 +72,10 @@ def permuted_neuron_sdm(memory: NeuronSDM, permutation: torch.Tensor) -> NeuronS
     order = torch.argsort(permutation)
     if memory.selected:
         addresses = SelectedCoordinates(
-            memory.coordinates[order], memory.coordinate_values[order], memory.n_dims
+            memory.coordinates[order],
+            memory.coordinate_values[order],
+            memory.n_dims,
+            hyperplane=memory.selected_coordinates().hyperplane,
         )
     else:
         addresses = memory.addresses[order]
@@ -184,7 +187,11 @@ cases = pytest.mark.parametrize("case", CASES, ids=ids)
 def test_is_a_memory_with_shapes_dtypes_and_normalised_weights(case):
     # Oracle: the Memory interface (shapes, floating dtypes, rows summing to 1 or 0).
     memory, _, _, queries = built_and_written(case)
-    assert isinstance(memory, Memory)
+    assert isinstance(memory, Memory) and isinstance(memory, ReadableMemory)
+    # Oracle: the writes made and the buffers' own dtype and device (Memory's shared plumbing).
+    assert memory.n_patterns == N_PATTERNS
+    buffer_dtypes = {b.dtype for b in memory.buffers() if b.is_floating_point() and b.ndim == 2}
+    assert memory.dtype in buffer_dtypes and memory.device == torch.device("cpu")
     out = memory.read(queries)
     weights = memory.weights(queries)
     assert out.shape == (N_QUERIES, n_values_of(case)) and out.is_floating_point()
@@ -286,7 +293,7 @@ def test_to_float32_follows_the_buffers(case):
     twin, _, _, _ = built_and_written(case, seed=3)
     twin = twin.to(torch.float32)
     out = twin.read(queries)
-    assert out.dtype == torch.float32
+    assert out.dtype == torch.float32 and twin.dtype == torch.float32
     if not case.stochastic:
         torch.testing.assert_close(
             out.double(), memory.read(queries).double(), rtol=1e-4, atol=1e-4

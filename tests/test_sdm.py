@@ -11,7 +11,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import models.sdm as sdm
+from models.activation import ActivationRule
 from models.sdm import (
     NeuronSDM,
     PatternSDM,
@@ -21,6 +21,7 @@ from models.sdm import (
     active_pairs,
     hamming_distances,
     intersections,
+    kernels,
     random_addresses,
     read,
     selected_coordinate_addresses,
@@ -121,6 +122,43 @@ def test_selected_coordinates_structure(hyperplane):
     assert float((freq - 600).abs().max()) <= 6 * math.sqrt(3000 * 0.2 * 0.8)
 
 
+def test_selected_coordinates_hyperplane_flag_is_checked_and_kept():
+    # Oracle: the definition of the hyperplane design (every required bit is 1).
+    g = generator(4)
+    plane = selected_coordinate_addresses(50, 12, 3, generator=g, hyperplane=True)
+    mixed = selected_coordinate_addresses(50, 12, 3, generator=g)
+    assert plane.hyperplane and plane.rule is ActivationRule.HYPERPLANE
+    assert not mixed.hyperplane and mixed.rule is ActivationRule.SELECTED_COORDINATE
+    moved = plane.to("cpu")
+    assert moved.hyperplane and torch.equal(moved.values, plane.values)
+    assert SelectedCoordinates(plane.coordinates, plane.values, 12, hyperplane=True).hyperplane
+    with pytest.raises(ValueError, match="values must all be 1 for hyperplane=True"):
+        SelectedCoordinates(mixed.coordinates, mixed.values, 12, hyperplane=True)
+    with pytest.raises(TypeError, match="hyperplane must be a bool; got 1"):
+        SelectedCoordinates(plane.coordinates, plane.values, 12, hyperplane=1)
+    with pytest.raises(TypeError, match="hyperplane must be a bool"):
+        selected_coordinate_addresses(5, 12, 3, generator=g, hyperplane="yes")
+
+
+def test_neuron_sdm_rule_names_the_activation_rule():
+    # Oracle: the constructor arguments, in the ActivationRule vocabulary.
+    g = generator(5)
+    addresses = random_addresses(30, 10, generator=g)
+    plane = selected_coordinate_addresses(30, 10, 2, generator=g, hyperplane=True)
+    selected = selected_coordinate_addresses(30, 10, 2, generator=g)
+    cases = [
+        (NeuronSDM(addresses, 1, activation_radius=3), ActivationRule.RADIUS),
+        (NeuronSDM(addresses, 1, top_k=4), ActivationRule.TOP_K),
+        (NeuronSDM(selected, 1), ActivationRule.SELECTED_COORDINATE),
+        (NeuronSDM(plane, 1), ActivationRule.HYPERPLANE),
+    ]
+    for memory, rule in cases:
+        assert memory.rule is rule
+    assert NeuronSDM(plane, 1).selected_coordinates().hyperplane
+    with pytest.raises(AttributeError):
+        cases[0][0].rule = ActivationRule.TOP_K  # read-only
+
+
 def test_selected_neuron_fires_for_exactly_fraction_two_to_minus_k_of_all_queries():
     # Oracle: closed form — a neuron checking k coordinates matches 2**(n-k) of the 2**n queries.
     selected = selected_coordinate_addresses(40, 10, 3, generator=generator(3))
@@ -137,7 +175,7 @@ def test_selected_neuron_fires_for_exactly_fraction_two_to_minus_k_of_all_querie
 @pytest.mark.parametrize("n_dims,chunk_size", [(1, None), (13, 7), (1000, 33), (257, None)])
 def test_hamming_distances_equal_brute_force(n_dims, chunk_size, int_matmul, monkeypatch):
     # Oracle: numpy count of differing bits, for both matrix-product paths.
-    monkeypatch.setattr(sdm, "_INT_MATMUL", int_matmul)
+    monkeypatch.setattr(kernels, "_INT_MATMUL", int_matmul)
     g = generator(n_dims)
     queries = random_addresses(9, n_dims, generator=g)
     addresses = random_addresses(100, n_dims, generator=g)
@@ -341,7 +379,7 @@ def test_intersection_join_in_small_blocks_matches_dense(monkeypatch):
     memory.write(patterns, torch.randn(30, 2, generator=g, dtype=torch.float64))
     queries = random_addresses(11, 10, generator=g)
     expected = intersections(memory.active(queries), memory.active(patterns))
-    monkeypatch.setattr(sdm, "_CHUNK_ELEMENTS", 97)
+    monkeypatch.setattr(kernels, "_CHUNK_ELEMENTS", 97)
     assert torch.equal(memory.intersections(queries), expected)
 
 
@@ -654,12 +692,12 @@ def test_pattern_sdm_keeps_float64_log_table_under_to_float32():
 
 
 def test_integer_arguments_reject_bools():
-    # Oracle: the documented contract of models.memory.check_int — bools are not integers here
+    # Oracle: the documented contract of models.validation.check_int — bools are not integers here
     # (True would otherwise silently mean 1 neuron or a chunk of 1).
     g = generator(41)
-    with pytest.raises(TypeError, match="n_neurons must be an integer; got True"):
+    with pytest.raises(TypeError, match="n_neurons must be an integer; got the bool True"):
         random_addresses(True, 8, generator=g)
-    with pytest.raises(TypeError, match="top_k must be an integer; got False"):
+    with pytest.raises(TypeError, match="top_k must be an integer; got the bool False"):
         activate(
             random_addresses(2, 8, generator=g), random_addresses(3, 8, generator=g), top_k=False
         )
