@@ -49,29 +49,22 @@ Input coding (``AttentionMemory`` and ``ContinuousSDM``)
 
 from __future__ import annotations
 
-import math
-from numbers import Real
-
 import numpy as np
 import torch
 
 from models import theory
-from models.memory import (
-    Memory,
+from models.memory import Memory
+from models.validation import (
     check_binary,
+    check_dtype,
     check_finite,
     check_int,
     check_matrix,
+    check_real,
     check_rows_match,
 )
 
 __all__ = ["AttentionMemory", "ContinuousSDM", "HopfieldMemory", "normalize_inputs"]
-
-
-def _check_dtype(dtype) -> torch.dtype:
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating torch.dtype; got {dtype!r}")
-    return dtype
 
 
 def normalize_inputs(
@@ -132,42 +125,21 @@ _PAIRWISE_ELEMENTS = 1 << 22  # products held at once by ContinuousSDM.cosines (
 class _PatternStore(Memory):
     """Shared state of the pattern-based memories: unit keys and values, grown by writes."""
 
-    _GROWING = ("keys", "values")
+    _growing_buffers = ("keys", "values")
+    _patterns_buffer = "keys"
+    _state_buffer = "keys"
 
     def __init__(self, n_dims: int | None, dtype: torch.dtype) -> None:
         super().__init__()
-        dtype = _check_dtype(dtype)
-        self.n_dims = None if n_dims is None else check_int(n_dims, "n_dims", low=1)
-        self.register_buffer("keys", torch.zeros((0, self.n_dims or 0), dtype=dtype))
+        dtype = check_dtype(dtype)
+        n_dims = None if n_dims is None else check_int(n_dims, "n_dims", low=1)
+        self.register_buffer("keys", torch.zeros((0, n_dims or 0), dtype=dtype))
         self.register_buffer("values", torch.zeros((0, 0), dtype=dtype))
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # keys and values grow with every write: resize before the copy.
-        for name in self._GROWING:
-            key = prefix + name
-            if key in state_dict:
-                current = self._buffers[name]
-                self._buffers[name] = torch.empty(
-                    state_dict[key].shape, dtype=current.dtype, device=current.device
-                )
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        if self.keys.shape[0] or self.keys.shape[1]:
-            self.n_dims = int(self.keys.shape[1])
-
     @property
-    def n_patterns(self) -> int:
-        """Number of patterns written so far."""
-        return int(self.keys.shape[0])
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """Floating dtype of the stored state and of the outputs (follows ``.to(dtype)``)."""
-        return self.keys.dtype
-
-    @property
-    def device(self) -> torch.device:
-        """Device of the stored state."""
-        return self.keys.device
+    def n_dims(self) -> int | None:
+        """Length ``n`` of the keys; None until fixed by the constructor or the first write."""
+        return int(self.keys.shape[1]) or None
 
     def write(self, addresses: torch.Tensor, values: torch.Tensor) -> None:
         """Store patterns; may be called repeatedly (patterns are kept in write order).
@@ -189,9 +161,8 @@ class _PatternStore(Memory):
         check_finite(values, "values")
         check_rows_match(keys, "addresses", values, "values")
         values = values.to(device=self.device, dtype=self.dtype)
-        self.n_dims = int(keys.shape[1])
         previous = self.values if self.n_patterns else self.values.new_zeros((0, values.shape[1]))
-        self.keys = torch.cat([self.keys.reshape(-1, self.n_dims), keys])
+        self.keys = torch.cat([self.keys.reshape(-1, keys.shape[1]), keys])
         self.values = torch.cat([previous, values])
 
     def _unit_queries(self, queries: torch.Tensor) -> torch.Tensor:
@@ -283,11 +254,8 @@ class AttentionMemory(_PatternStore):
                 f"give either beta or activation_radius, not both; got beta={beta!r} and "
                 f"activation_radius={activation_radius!r}"
             )
-        if isinstance(beta, bool) or not isinstance(beta, Real):
-            raise TypeError(f"beta must be a real number; got {type(beta).__name__}")
-        if not math.isfinite(float(beta)) or beta < 0:
-            raise ValueError(f"beta must be finite and >= 0; got {beta}")
-        self.register_buffer("beta_tensor", torch.tensor(float(beta), dtype=torch.float64))
+        beta = check_real(beta, "beta", low=0.0)
+        self.register_buffer("beta_tensor", torch.tensor(beta, dtype=torch.float64))
 
     @property
     def beta(self) -> float:
@@ -342,7 +310,7 @@ class ContinuousSDM(_PatternStore):
         super().__init__(n_dims, dtype)
         # Validate the pair once, at construction, with the theory's own checks.
         theory.log_cap_intersection(n_dims, activation_radius, np.ones(1), n_neurons=n_neurons)
-        self.activation_radius = activation_radius
+        self.activation_radius = check_int(activation_radius, "activation_radius")
         self.n_neurons = n_neurons
 
     def cosines(self, queries: torch.Tensor) -> torch.Tensor:
@@ -441,42 +409,21 @@ class HopfieldMemory(Memory):
         The stored binary patterns, in write order.
     """
 
+    _growing_buffers = ("patterns", "couplings")
+    _patterns_buffer = "patterns"
+    _state_buffer = "couplings"
+
     def __init__(self, n_dims: int | None = None, *, dtype: torch.dtype = torch.float64) -> None:
         super().__init__()
-        dtype = _check_dtype(dtype)
-        self.n_dims = None if n_dims is None else check_int(n_dims, "n_dims", low=1)
-        size = self.n_dims or 0
+        dtype = check_dtype(dtype)
+        size = 0 if n_dims is None else check_int(n_dims, "n_dims", low=1)
         self.register_buffer("patterns", torch.zeros((0, size), dtype=torch.uint8))
         self.register_buffer("couplings", torch.zeros((size, size), dtype=dtype))
 
-    _GROWING = ("patterns", "couplings")
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        for name in self._GROWING:
-            key = prefix + name
-            if key in state_dict:
-                current = self._buffers[name]
-                self._buffers[name] = torch.empty(
-                    state_dict[key].shape, dtype=current.dtype, device=current.device
-                )
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        if self.patterns.shape[1]:
-            self.n_dims = int(self.patterns.shape[1])
-
     @property
-    def n_patterns(self) -> int:
-        """Number of patterns stored."""
-        return int(self.patterns.shape[0])
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """Floating dtype of the couplings and of the read-out (follows ``.to(dtype)``)."""
-        return self.couplings.dtype
-
-    @property
-    def device(self) -> torch.device:
-        """Device of the stored state."""
-        return self.couplings.device
+    def n_dims(self) -> int | None:
+        """Number of units ``n``; None until fixed by the constructor or the first write."""
+        return int(self.patterns.shape[1]) or None
 
     def _spins(self, bits: torch.Tensor) -> torch.Tensor:
         return 2.0 * bits.to(self.dtype) - 1.0
@@ -503,7 +450,6 @@ class HopfieldMemory(Memory):
             )
         n_dims = int(bits.shape[1])
         if self.n_dims is None or self.couplings.shape != (n_dims, n_dims):
-            self.n_dims = n_dims
             self.couplings = torch.zeros((n_dims, n_dims), dtype=self.dtype, device=self.device)
             self.patterns = self.patterns.reshape(0, n_dims)
         spins = self._spins(bits)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from models.validation import check_probability
+
 __all__ = ["BetaEstimate", "estimate_beta"]
 
 
@@ -94,8 +96,7 @@ def estimate_beta(cosines, weights, *, confidence: float = 0.95) -> BetaEstimate
             f"cosines and weights must have the same shape; got {x.shape} and {w.shape}"
         )
     x, w = x.ravel(), w.ravel()
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1); got {confidence}")
+    confidence = check_probability(confidence, "confidence", allow_zero=False, allow_one=False)
     if not np.all(np.isfinite(x)) or np.any(np.abs(x) > 1.0 + 1e-12):
         raise ValueError("cosines must be finite and in [-1, 1]")
     if not np.all(np.isfinite(w)) or np.any(w < 0):

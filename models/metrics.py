@@ -32,11 +32,12 @@ raises ``ValueError`` naming the argument.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special, stats
+
+from models.validation import check_probability
 
 __all__ = [
     "Summary",
@@ -253,11 +254,7 @@ def summarize(values: object, *, confidence: float = 0.95, axis: int = -1) -> Su
         freedom and ``s`` the unbiased standard deviation. With ``n == 1`` the bounds are NaN (the
         interval is undefined); a sample with zero spread gives ``low == high == mean``.
     """
-    if isinstance(confidence, bool | np.bool_) or not isinstance(confidence, numbers.Real):
-        raise TypeError(f"confidence must be a real number; got {type(confidence).__name__}")
-    confidence = float(confidence)
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1); got {confidence}")
+    confidence = check_probability(confidence, "confidence", allow_zero=False, allow_one=False)
     array = np.moveaxis(_as_float_array("values", values), axis, -1)
     n_samples = array.shape[-1]
     if n_samples == 0:

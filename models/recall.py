@@ -24,27 +24,32 @@ Recall
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from numbers import Real
 
 import numpy as np
 import torch
 
-from models.memory import Memory, check_binary, check_finite, check_int, check_matrix
+from models.memory import ReadableMemory
+from models.validation import (
+    as_tensor,
+    check_binary,
+    check_bool,
+    check_finite,
+    check_generator,
+    check_int,
+    check_matrix,
+    check_real,
+    check_rng,
+)
 
 __all__ = ["RecallResult", "bits_wrong", "flip_bits", "perturb_to_cosine", "recall"]
 
 
-def _check_generator(generator: object, tensor_input: bool) -> None:
-    """Require a torch.Generator for tensors and a numpy Generator for arrays."""
-    expected = torch.Generator if tensor_input else np.random.Generator
-    if not isinstance(generator, expected):
-        kind = "torch.Tensor" if tensor_input else "numpy.ndarray"
-        raise TypeError(
-            f"generator must be a {expected.__module__}.{expected.__qualname__} for "
-            f"{kind} input; got {type(generator).__name__}"
-        )
+def _generator_for(tensor_input: bool, generator: object):
+    """A torch.Generator for tensor input, a numpy Generator for array input."""
+    if tensor_input:
+        return check_generator(generator, "generator")
+    return check_rng(generator, "generator")
 
 
 def _uniform(shape: tuple[int, ...], generator, device: torch.device | None) -> torch.Tensor:
@@ -74,8 +79,8 @@ def _per_row(value, name: str, n_rows: int, device) -> torch.Tensor:
                 f"{name} must be a scalar or have shape ({n_rows},); got {tuple(tensor.shape)}"
             )
         return tensor
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number or a 1-D array; got {type(value).__name__}")
+    # A scalar: a real number (not a bool), kept as given so that an int fills an int tensor.
+    check_real(value, name, finite=False)
     return torch.full((n_rows,), value, device=device)
 
 
@@ -100,7 +105,7 @@ def flip_bits(patterns, n_flips, *, generator):
         random ``n_flips[i]``-subset.
     """
     tensor_input = isinstance(patterns, torch.Tensor)
-    _check_generator(generator, tensor_input)
+    _generator_for(tensor_input, generator)
     bits = check_binary(patterns, "patterns")
     n_rows, n_dims = bits.shape
     counts = _per_row(n_flips, "n_flips", n_rows, bits.device)
@@ -144,7 +149,7 @@ def perturb_to_cosine(vectors, cosine, *, generator):
         about 1e-7), uniformly distributed on that set.
     """
     tensor_input = isinstance(vectors, torch.Tensor)
-    _check_generator(generator, tensor_input)
+    _generator_for(tensor_input, generator)
     matrix = check_matrix(vectors, "vectors")
     if not matrix.is_floating_point():
         raise TypeError(
@@ -251,8 +256,20 @@ class RecallResult:
     final: torch.Tensor
 
 
+def _read_as_tensor(memory: ReadableMemory, queries: torch.Tensor) -> torch.Tensor:
+    """``memory.read(queries)`` as a tensor; a numpy result is moved to the queries' device."""
+    output = memory.read(queries)
+    if isinstance(output, np.ndarray):
+        return as_tensor(output, "memory.read(queries)", device=queries.device)
+    if not isinstance(output, torch.Tensor):
+        raise TypeError(
+            f"memory.read must return a torch.Tensor or numpy.ndarray; got {type(output).__name__}"
+        )
+    return output
+
+
 def recall(
-    memory: Memory,
+    memory: ReadableMemory,
     queries: torch.Tensor,
     *,
     max_steps: int = 100,
@@ -263,8 +280,12 @@ def recall(
 
     Parameters
     ----------
-    memory : Memory
-        An autoassociative memory: its read must return vectors of the query's length.
+    memory : ReadableMemory
+        An autoassociative memory: any object with a ``read(queries)`` method (a
+        :class:`~models.memory.Memory`, or e.g. the Brian2 circuit's read-out) returning a
+        tensor or a numpy array of shape ``(n_queries, n_dims)``. A tensor result may lie on
+        another device (the recall follows it there); a numpy result is moved to the queries'
+        device.
     queries : Tensor of shape (n_queries, n_dims)
         Starting states: binary {0, 1} (uint8 or bool) or real.
     max_steps : int, optional
@@ -282,17 +303,18 @@ def recall(
         Trajectory, per-query convergence flag and number of reads, final state, on the device
         of the memory's read-out.
     """
-    if not isinstance(memory, Memory):
-        raise TypeError(f"memory must be a models.memory.Memory; got {type(memory).__name__}")
+    if not callable(getattr(memory, "read", None)):
+        raise TypeError(
+            "memory must have a read(queries) method (a models.memory.ReadableMemory); got "
+            f"{type(memory).__name__}"
+        )
     states = check_matrix(queries, "queries")
     check_finite(states, "queries")
     max_steps = check_int(max_steps, "max_steps", low=1)
-    if isinstance(tol, bool) or not isinstance(tol, Real) or not math.isfinite(float(tol)):
-        raise TypeError(f"tol must be a finite number; got {tol!r}")
-    if tol < 0:
-        raise ValueError(f"tol must be >= 0; got {tol}")
+    tol = check_real(tol, "tol", low=0.0)
     if binarize is None:
         binarize = states.dtype in (torch.uint8, torch.bool)
+    binarize = check_bool(binarize, "binarize")
     if binarize:
         states = check_binary(states, "queries")
     n_queries, n_dims = states.shape
@@ -305,7 +327,7 @@ def recall(
         if not bool(active.any()):
             break
         rows = torch.nonzero(active).flatten()
-        output = memory.read(current[rows])
+        output = _read_as_tensor(memory, current[rows])
         if output.shape != (rows.numel(), n_dims):
             raise ValueError(
                 f"memory must be autoassociative: read returned shape {tuple(output.shape)} for "

@@ -75,6 +75,14 @@ import numpy as np
 from scipy import optimize
 from scipy.special import gammaln, logsumexp, ndtr, ndtri, roots_legendre
 
+from models.validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_probability,
+    check_real,
+)
+
 __all__ = [
     "BetaFit",
     "activation_probability",
@@ -98,25 +106,13 @@ _CRITERIA = ("snr", "memory", "critical_distance")
 # --------------------------------------------------------------------------- validation
 
 
-def _check_int(value, name: str, *, minimum: int | None = None) -> int:
-    """Return ``value`` as a Python int, or raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be an integer; got {value!r} of type {type(value).__name__}")
-    if not isinstance(value, numbers.Integral):
-        if not (math.isfinite(value) and float(value).is_integer()):
-            raise ValueError(f"{name} must be an integer; got {value!r}")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}")
-    return value
-
-
 def _check_n_dims(n_dims) -> int:
-    return _check_int(n_dims, "n_dims", minimum=1)
+    return check_int(n_dims, "n_dims", low=1)
 
 
 def _check_radius(activation_radius, n_dims: int) -> int:
-    radius = _check_int(activation_radius, "activation_radius")
+    radius = check_int(activation_radius, "activation_radius")
+    # The bound is named, as in DESIGN.md: "must be in [0, n_dims]; got 70 for n_dims=64".
     if not 0 <= radius <= n_dims:
         raise ValueError(
             f"activation_radius must be in [0, n_dims]; got {radius} for n_dims={n_dims}"
@@ -155,19 +151,11 @@ def _check_cosines(cosines, name: str = "cosines") -> np.ndarray:
 
 
 def _log_n_neurons(n_neurons) -> float:
-    """Natural log of a positive neuron count (Python ints of any size are exact)."""
-    if isinstance(n_neurons, bool) or not isinstance(n_neurons, numbers.Real):
-        raise TypeError(
-            f"n_neurons must be a positive number; got {n_neurons!r} "
-            f"of type {type(n_neurons).__name__}"
-        )
-    if isinstance(n_neurons, numbers.Integral):
-        if n_neurons < 1:
-            raise ValueError(f"n_neurons must be >= 1; got {n_neurons}")
-        return math.log(int(n_neurons))
-    if not (math.isfinite(n_neurons) and n_neurons >= 1):
-        raise ValueError(f"n_neurons must be a finite number >= 1; got {n_neurons!r}")
-    return math.log(float(n_neurons))
+    """Natural log of a neuron count >= 1 (an int or a float; ints of any size are exact)."""
+    if isinstance(n_neurons, numbers.Integral) and not isinstance(n_neurons, bool | np.bool_):
+        # Not through float: 10**400 neurons is a valid (if academic) count.
+        return math.log(check_int(n_neurons, "n_neurons", low=1))
+    return math.log(check_real(n_neurons, "n_neurons", low=1.0))
 
 
 def _output(array: np.ndarray, scalar_input: bool):
@@ -344,7 +332,7 @@ def circle_intersection(n_dims, activation_radius, distances, n_neurons=None, ex
     radius = _check_radius(activation_radius, n_dims)
     t = _check_distances(distances, n_dims)
     scalar = np.ndim(distances) == 0
-    if exact:
+    if check_bool(exact, "exact"):
         if n_neurons is not None:
             raise ValueError(
                 f"exact=True gives exact address counts and needs n_neurons=None; "
@@ -550,11 +538,7 @@ def radius_for_probability(n_dims, probability):
         The radius d in [0, n_dims].
     """
     n_dims = _check_n_dims(n_dims)
-    if isinstance(probability, bool) or not isinstance(probability, numbers.Real):
-        raise TypeError(f"probability must be a real number; got {probability!r}")
-    if not 0.0 < float(probability) < 1.0:
-        raise ValueError(f"probability must be in the open interval (0, 1); got {probability!r}")
-    probability = float(probability)
+    probability = check_probability(probability, "probability", allow_zero=False, allow_one=False)
     if probability < 1e-300:  # compare in logs below the normal float range
         return _radius_for_log_probability(n_dims, math.log(probability))
     # the same floats activation_probability returns, so that the round trip is exact
@@ -666,9 +650,8 @@ def fit_beta(n_dims, activation_radius, *, method="ols", continuous=False):
     """
     n_dims = _check_n_dims(n_dims)
     radius = _check_radius(activation_radius, n_dims)
-    if method not in _FIT_METHODS:
-        raise ValueError(f"method must be one of {_FIT_METHODS}; got {method!r}")
-    continuous = bool(continuous)
+    method = check_choice(method, "method", _FIT_METHODS)
+    continuous = check_bool(continuous, "continuous")
     minimum = 1 if method == "softmax" else 2
     if radius < minimum:
         raise ValueError(
@@ -825,7 +808,7 @@ def critical_distance(n_dims, activation_radius, n_patterns, n_neurons=None):
     """
     n_dims = _check_n_dims(n_dims)
     radius = _check_radius(activation_radius, n_dims)
-    n_patterns = _check_int(n_patterns, "n_patterns", minimum=1)
+    n_patterns = check_int(n_patterns, "n_patterns", low=1)
     log_r = None if n_neurons is None else _log_n_neurons(n_neurons)
     return _critical_distance(n_dims, radius, n_patterns, log_r)
 
@@ -877,9 +860,8 @@ def optimal_radius(n_dims, n_patterns, n_neurons=None, criterion="snr"):
         The radius d in [0, n_dims].
     """
     n_dims = _check_n_dims(n_dims)
-    n_patterns = _check_int(n_patterns, "n_patterns", minimum=1)
-    if criterion not in _CRITERIA:
-        raise ValueError(f"criterion must be one of {_CRITERIA}; got {criterion!r}")
+    n_patterns = check_int(n_patterns, "n_patterns", low=1)
+    criterion = check_choice(criterion, "criterion", _CRITERIA)
     log_r = n_dims * math.log(2.0) if n_neurons is None else _log_n_neurons(n_neurons)
     if criterion == "snr":
         log_p = -(math.log(2.0) + math.log(n_patterns) + log_r) / 3.0

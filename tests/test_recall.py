@@ -12,7 +12,9 @@ import pytest
 import torch
 
 from models import recall as rc
-from models.memory import Memory
+from models.attention import AttentionMemory
+from models.memory import Memory, ReadableMemory
+from models.sdm import NeuronSDM, random_addresses
 
 SEED = 7_2026
 
@@ -159,6 +161,63 @@ def test_recall_trajectory_matches_closed_form_of_test_memory():
     assert torch.equal(wrong, expected)
 
 
+class _NumpyReadout:
+    """A read-only memory that is not a Memory: ``read`` takes a CPU tensor, returns float64 numpy.
+
+    The shape of the cerebellum's circuit read-out, which :func:`recall` must accept as it is.
+    """
+
+    def __init__(self, memory: Memory):
+        self.memory = memory
+
+    def read(self, queries: torch.Tensor) -> np.ndarray:
+        assert isinstance(queries, torch.Tensor) and queries.device.type == "cpu"
+        return self.memory.read(queries).numpy().astype(np.float64)
+
+
+def _sdm_case(generator: torch.Generator):
+    """A binary autoassociative NeuronSDM and noisy binary queries."""
+    patterns = torch.randint(0, 2, (6, 32), generator=generator, dtype=torch.uint8)
+    memory = NeuronSDM(random_addresses(3000, 32, generator=generator), 32, activation_radius=11)
+    memory.write(patterns, patterns.double())
+    queries = rc.flip_bits(patterns, torch.tensor([0, 2, 4, 6, 8, 10]), generator=generator)
+    return memory, queries
+
+
+def _attention_case(generator: torch.Generator):
+    """A real-valued autoassociative AttentionMemory and real queries near its patterns."""
+    patterns = torch.randn(5, 16, generator=generator, dtype=torch.float64)
+    memory = AttentionMemory(beta=6.0)
+    memory.write(patterns, patterns)
+    queries = patterns + 0.3 * torch.randn(5, 16, generator=generator, dtype=torch.float64)
+    return memory, queries
+
+
+@pytest.mark.parametrize("build", [_sdm_case, _attention_case], ids=["neuron_sdm", "attention"])
+def test_recall_accepts_any_readable_memory_returning_numpy(build):
+    # Oracle: the other engine. The same recall through the Memory itself (a tensor read) must
+    # give the identical trajectory, convergence and step counts (binary and real states).
+    memory, queries = build(_torch_generator(_children(1)[0]))
+    readout = _NumpyReadout(memory)
+    assert isinstance(readout, ReadableMemory) and not isinstance(readout, Memory)
+    expected = rc.recall(memory, queries, max_steps=8)
+    got = rc.recall(readout, queries, max_steps=8)
+    assert got.trajectory.dtype == expected.trajectory.dtype
+    assert torch.equal(got.trajectory, expected.trajectory)
+    assert torch.equal(got.converged, expected.converged)
+    assert torch.equal(got.n_steps, expected.n_steps)
+
+
+def test_recall_refuses_a_read_that_returns_neither_tensor_nor_array():
+    # Oracle: the error contract: a memory's read must return a tensor or an array.
+    class _ListReadout:
+        def read(self, queries):
+            return queries.tolist()
+
+    with pytest.raises(TypeError, match="memory.read must return a torch.Tensor or numpy"):
+        rc.recall(_ListReadout(), torch.zeros(1, 3, dtype=torch.uint8))
+
+
 def test_recall_stops_at_max_steps_without_convergence():
     # Oracle: from distance 6 the test memory needs 7 reads to confirm a fixed point; with
     # max_steps=3 the query is 3 bits from the pattern and not converged.
@@ -226,12 +285,12 @@ def test_recall_with_tolerance_counts_any_change_below_it_as_converged():
         (
             lambda: rc.recall(object(), torch.zeros(1, 3)),
             TypeError,
-            "memory must be a models.memory.Memory",
+            r"memory must have a read\(queries\) method",
         ),
         (
             lambda: rc.recall(_StepTowardNearest(torch.zeros(1, 3)), torch.zeros(1, 3), tol=-1.0),
             ValueError,
-            "tol must be >= 0",
+            r"tol must be in \[0, inf\]; got -1",
         ),
         (
             lambda: rc.recall(

@@ -458,7 +458,6 @@ def test_critical_distance_is_monotone_in_load():
         (lambda: theory.log_circle_intersection(64, 11, [-1]), "distances"),
         (lambda: theory.log_circle_intersection(64, 11, [1.5]), "distances"),
         (lambda: theory.log_circle_intersection(64, 11, [65]), "distances"),
-        (lambda: theory.log_circle_intersection(64, 11.5, [0]), "activation_radius"),
         (lambda: theory.circle_intersection(64, 11, [0], n_neurons=-5), "n_neurons"),
         (lambda: theory.log_cap_intersection(64, 70, [0.5]), "activation_radius"),
         (lambda: theory.log_cap_intersection(64, 11, [1.1]), "cosines"),
@@ -476,6 +475,17 @@ def test_bad_input_raises_value_error_naming_the_argument(call, name):
 def test_wrong_types_raise_type_error():
     with pytest.raises(TypeError, match="n_dims"):
         theory.log_circle_intersection("64", 11, [0])
+    # models.validation.check_int semantics: a non-integral float is the wrong kind (TypeError),
+    # an integral one is accepted; a bool is never a count.
+    with pytest.raises(TypeError, match="activation_radius must be an integer; got 11.5"):
+        theory.log_circle_intersection(64, 11.5, [0])
+    assert theory.log_circle_intersection(64, 11.0, [0]) == theory.log_circle_intersection(
+        64, 11, [0]
+    )
+    with pytest.raises(TypeError, match="n_patterns must be an integer; got the bool True"):
+        theory.critical_distance(64, 11, True)
+    with pytest.raises(TypeError, match="exact must be a bool"):
+        theory.circle_intersection(64, 11, [0], exact=1)
     with pytest.raises(TypeError, match="distances"):
         theory.log_circle_intersection(64, 11, ["a"])
     with pytest.raises(TypeError, match="probability"):
