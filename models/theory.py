@@ -75,6 +75,12 @@ import numpy as np
 from scipy import optimize
 from scipy.special import gammaln, logsumexp, ndtr, ndtri, roots_legendre
 
+from models.soft_activation import (
+    ActivationCurve,
+    check_curve,
+    curve_activation_probability,
+    log_curve_intersection,
+)
 from models.validation import (
     check_bool,
     check_choice,
@@ -93,6 +99,7 @@ __all__ = [
     "hamming_to_cosine",
     "log_cap_intersection",
     "log_circle_intersection",
+    "nearest_radius",
     "optimal_radius",
     "radius_for_probability",
 ]
@@ -118,6 +125,26 @@ def _check_radius(activation_radius, n_dims: int) -> int:
             f"activation_radius must be in [0, n_dims]; got {radius} for n_dims={n_dims}"
         )
     return radius
+
+
+def _check_rule(activation, n_dims: int):
+    """A radius (int in [0, n_dims]) or an :class:`ActivationCurve` with ``K <= n_dims``."""
+    if isinstance(activation, ActivationCurve):
+        return check_curve(activation, n_dims)
+    return _check_radius(activation, n_dims)
+
+
+def _log_table(n_dims: int, rule, distances=None) -> np.ndarray:
+    """ln of the intersection over all 2^n addresses, ``N(t)`` or ``2^n E[f f](t)``.
+
+    ``distances`` defaults to every t = 0..n; a curve is evaluated only where asked.
+    """
+    if distances is None:
+        distances = np.arange(n_dims + 1)
+    if isinstance(rule, ActivationCurve):
+        log_shared = np.asarray(log_curve_intersection(n_dims, rule, distances))
+        return log_shared + n_dims * math.log(2.0)
+    return _log_intersection_all(n_dims, rule)[distances]
 
 
 def _check_distances(distances, n_dims: int, name: str = "distances") -> np.ndarray:
@@ -546,6 +573,33 @@ def radius_for_probability(n_dims, probability):
     return int(min(np.searchsorted(cdf, probability, side="left"), n_dims))
 
 
+def nearest_radius(n_dims, probability) -> int:
+    """The Hamming radius whose activation probability is nearest to ``probability`` (log scale).
+
+    The *equivalent radius* of an activation rule that is not a Hamming ball (top-k with
+    ``k / r``, selected coordinates with ``2**-K``, a soft curve with
+    :func:`models.soft_activation.curve_activation_probability`).
+
+    Parameters
+    ----------
+    n_dims : int
+    probability : float
+        In (0, 1].
+
+    Returns
+    -------
+    int
+    """
+    n_dims = _check_n_dims(n_dims)
+    probability = check_probability(probability, "probability", allow_zero=False)
+    upper = int(radius_for_probability(n_dims, min(probability, 1.0 - 1e-12)))
+    candidates = [d for d in (upper - 1, upper) if 0 <= d <= n_dims]
+    target = math.log(probability)
+    log_cdf = _log_activation_cdf(n_dims)
+    gaps = [abs(float(log_cdf[d]) - target) for d in candidates]
+    return candidates[int(np.argmin(gaps))]
+
+
 # --------------------------------------------------------------------------- beta fits
 
 
@@ -612,7 +666,7 @@ def _softmax_beta(cosines: np.ndarray, log_weights: np.ndarray) -> float:
     return float(optimize.brentq(mean_gap, low, high, xtol=1e-12, rtol=1e-13))
 
 
-def fit_beta(n_dims, activation_radius, *, method="ols", continuous=False):
+def fit_beta(n_dims, activation_radius, *, method="ols", continuous=False, fit_radius=None):
     r"""Fit the softmax inverse temperature beta to the circle intersection.
 
     The fitted points are t = 0..d-1 with :math:`x = \cos = 1 - 2t/n` and
@@ -637,33 +691,54 @@ def fit_beta(n_dims, activation_radius, *, method="ols", continuous=False):
     ----------
     n_dims : int
         Address length n in bits (>= 2 when ``continuous``).
-    activation_radius : int
+    activation_radius : int or ActivationCurve
         Radius d in [2, n_dims] for "ols"/"reference" (two points at least), [1, n_dims] for
-        "softmax".
+        "softmax"; or a soft activation curve ``f(h)`` (:mod:`models.soft_activation`), whose
+        generalised intersection :math:`2^n E[f(h_q) f(h_p)]` replaces ``N(n, d, t)``.
     method : {"ols", "reference", "softmax"}
     continuous : bool, default False
-        Use :func:`log_cap_intersection` instead of the binary count.
+        Use :func:`log_cap_intersection` instead of the binary count (radius only).
+    fit_radius : int, optional
+        "ols"/"reference": fit t = 0..fit_radius-1 instead of t = 0..d-1. For a curve it
+        defaults to its *equivalent radius*, the Hamming radius whose activation probability is
+        nearest (on a log scale) to the curve's (:func:`nearest_radius`).
 
     Returns
     -------
     BetaFit
     """
     n_dims = _check_n_dims(n_dims)
-    radius = _check_radius(activation_radius, n_dims)
+    rule = _check_rule(activation_radius, n_dims)
     method = check_choice(method, "method", _FIT_METHODS)
     continuous = check_bool(continuous, "continuous")
+    curve = isinstance(rule, ActivationCurve)
+    if curve and continuous:
+        raise ValueError("continuous=True applies to a radius, not to an activation curve")
+    if fit_radius is not None:
+        radius = check_int(
+            fit_radius, "fit_radius", low=0, high=n_dims, context=f"for n_dims={n_dims}"
+        )
+    elif curve:
+        radius = nearest_radius(n_dims, curve_activation_probability(rule))
+    else:
+        radius = rule
     minimum = 1 if method == "softmax" else 2
     if radius < minimum:
+        name = "fit_radius" if fit_radius is not None or curve else "activation_radius"
         raise ValueError(
-            f"activation_radius must be >= {minimum} for method={method!r} "
-            f"(it fits t = 0..d-1); got {radius}"
+            f"{name} must be >= {minimum} for method={method!r} (it fits t = 0..d-1); got {radius}"
         )
     distances = np.arange(n_dims + 1) if method == "softmax" else np.arange(radius)
     cosines = 1.0 - 2.0 * distances / n_dims
     if continuous:
         log_values = np.asarray(log_cap_intersection(n_dims, radius, cosines), dtype=np.float64)
     else:
-        log_values = _log_intersection_all(n_dims, radius)[distances]
+        log_values = np.asarray(_log_table(n_dims, rule, distances), dtype=np.float64)
+    if method != "softmax" and not np.all(np.isfinite(log_values)):
+        raise ValueError(
+            "the intersection is 0 at some fitted distance t < d, so ln N has no line to fit; "
+            "choose a smaller fit_radius"
+        )
 
     if method == "softmax":
         beta = _softmax_beta(cosines, log_values)
@@ -692,9 +767,14 @@ def fit_beta(n_dims, activation_radius, *, method="ols", continuous=False):
 # --------------------------------------------------------------------------- critical distance
 
 
-def _read_error_map(n_dims: int, radius: int, n_patterns: int, log_r: float | None):
-    """Return f with f(s) = n * P(bit error | query at distance s), s an array in [0, n]."""
-    log_n = _log_intersection_all(n_dims, radius)
+def _read_error_map(n_dims: int, rule, n_patterns: int, log_r: float | None):
+    """Return f with f(s) = n * P(bit error | query at distance s), s an array in [0, n].
+
+    ``rule`` is a radius or an activation curve; with a curve, each neuron is shared with
+    probability ``q = E[f f]`` independently of the others, so a count is still
+    Binomial(r, q).
+    """
+    log_n = _log_table(n_dims, rule)
     log_two_n = n_dims * math.log(2.0)
     distances = np.arange(n_dims + 1)
     log_pmf = _log_comb(n_dims, distances) - log_two_n  # random pattern's distance
@@ -728,13 +808,13 @@ def _read_error_map(n_dims: int, radius: int, n_patterns: int, log_r: float | No
     return error_map
 
 
-def _unstable_point(n_dims: int, radius: int, n_patterns: int, log_r: float | None) -> float:
+def _unstable_point(n_dims: int, rule, n_patterns: int, log_r: float | None) -> float:
     """Smallest s >= 1/2 (1/8-bit resolution) with f(s) >= s; -1 if f(0) >= 1/2; n + 1 if none.
 
     f is evaluated at s = 1/2 and every integer, then on a 1/8-bit grid between the last
     integer below the first crossing and that crossing.
     """
-    error_map = _read_error_map(n_dims, radius, n_patterns, log_r)
+    error_map = _read_error_map(n_dims, rule, n_patterns, log_r)
     coarse = np.concatenate([[0.0, 0.5], np.arange(1.0, n_dims + 1.0)])
     values = error_map(coarse)
     if values[0] >= 0.5:
@@ -749,8 +829,8 @@ def _unstable_point(n_dims: int, radius: int, n_patterns: int, log_r: float | No
     return float(fine[np.argmax(error_map(fine) >= fine)])
 
 
-def _critical_distance(n_dims: int, radius: int, n_patterns: int, log_r: float | None) -> int:
-    unstable = _unstable_point(n_dims, radius, n_patterns, log_r)
+def _critical_distance(n_dims: int, rule, n_patterns: int, log_r: float | None) -> int:
+    unstable = _unstable_point(n_dims, rule, n_patterns, log_r)
     if unstable < 0:
         return 0
     return int(min(math.ceil(unstable) - 1, n_dims))
@@ -793,8 +873,10 @@ def critical_distance(n_dims, activation_radius, n_patterns, n_neurons=None):
     ----------
     n_dims : int
         Address length n in bits, >= 1.
-    activation_radius : int
-        Radius d in [0, n_dims].
+    activation_radius : int or ActivationCurve
+        Radius d in [0, n_dims], or a soft activation curve ``f(h)``
+        (:mod:`models.soft_activation`): then ``q(s) = E[f(h_q) f(h_p)]`` replaces
+        ``N / 2^n`` (neurons still fire independently, so counts stay binomial).
     n_patterns : int
         Stored random patterns m, >= 1.
     n_neurons : int or float, optional
@@ -807,10 +889,10 @@ def critical_distance(n_dims, activation_radius, n_patterns, n_neurons=None):
         n_dims / 2, or n_dims when the recursion saturates (see above).
     """
     n_dims = _check_n_dims(n_dims)
-    radius = _check_radius(activation_radius, n_dims)
+    rule = _check_rule(activation_radius, n_dims)
     n_patterns = check_int(n_patterns, "n_patterns", low=1)
     log_r = None if n_neurons is None else _log_n_neurons(n_neurons)
-    return _critical_distance(n_dims, radius, n_patterns, log_r)
+    return _critical_distance(n_dims, rule, n_patterns, log_r)
 
 
 # --------------------------------------------------------------------------- optimal radii
