@@ -3,23 +3,26 @@
 This package never imports Brian2 (see ``tests/test_layering.py``): a machine-learning user
 can use the exact SDM theory, the SDM memories and attention on their own.
 
-=========================  =====================================================================
-module                     contents
-=========================  =====================================================================
-:mod:`models.theory`       exact circle intersections, beta fits, optimal radii, capacity
-:mod:`models.sdm`          neuron addresses, the functional core, :class:`NeuronSDM`,
-                           :class:`PatternSDM`
-:mod:`models.attention`    :class:`AttentionMemory`, :class:`ContinuousSDM`,
-                           :class:`HopfieldMemory`
-:mod:`models.memory`       the :class:`Memory` interface and the :class:`ReadableMemory` protocol
-:mod:`models.recall`       noisy queries (:func:`flip_bits`, :func:`perturb_to_cosine`) and
-                           iterative recall (``models.recall.recall``)
-:mod:`models.metrics`      agreement metrics between two engines
-:mod:`models.fitting`      beta estimated from measured weights
-:mod:`models.reference`    published reference values
-:mod:`models.activation`   :class:`ActivationRule`, the vocabulary of activation rules
-:mod:`models.validation`   the argument checks shared with :mod:`cerebellum`
-=========================  =====================================================================
+===============================  ===================================================================
+module                           contents
+===============================  ===================================================================
+:mod:`models.theory`             exact circle intersections, beta fits, optimal radii, capacity
+:mod:`models.soft_activation`    activation curves f(h) and the generalised intersection
+                                 r E[f(h_q) f(h_p)] of neurons that fire with a probability
+:mod:`models.sdm`                neuron addresses, the functional core, :class:`NeuronSDM`,
+                                 :class:`PatternSDM`
+:mod:`models.attention`          :class:`AttentionMemory`, :class:`ContinuousSDM`,
+                                 :class:`HopfieldMemory`
+:mod:`models.memory`             the :class:`Memory` interface and the :class:`ReadableMemory`
+                                 protocol
+:mod:`models.recall`             noisy queries (:func:`flip_bits`, :func:`perturb_to_cosine`) and
+                                 iterative recall (``models.recall.recall``)
+:mod:`models.metrics`            agreement metrics between two engines
+:mod:`models.fitting`            beta estimated from measured weights or counts
+:mod:`models.reference`          published reference values
+:mod:`models.activation`         :class:`ActivationRule`, the vocabulary of activation rules
+:mod:`models.validation`         the argument checks shared with :mod:`cerebellum`
+===============================  ===================================================================
 
 The names in ``__all__`` are importable from here (``from models import NeuronSDM``); they are
 loaded on first use, so ``import models`` stays cheap and :mod:`models.theory` alone never
@@ -43,7 +46,15 @@ _EXPORTS = {
     "hamming_to_cosine": "models.theory",
     "log_cap_intersection": "models.theory",
     "log_circle_intersection": "models.theory",
+    "nearest_radius": "models.theory",
     "optimal_radius": "models.theory",
+    # soft activation
+    "ActivationCurve": "models.soft_activation",
+    "bernoulli_count_curve": "models.soft_activation",
+    "curve_activation_probability": "models.soft_activation",
+    "curve_intersection": "models.soft_activation",
+    "estimate_activation_curve": "models.soft_activation",
+    "log_curve_intersection": "models.soft_activation",
     "radius_for_probability": "models.theory",
     # memories
     "ActivationRule": "models.activation",
@@ -65,6 +76,8 @@ _EXPORTS = {
     "perturb_to_cosine": "models.recall",
     "BetaEstimate": "models.fitting",
     "estimate_beta": "models.fitting",
+    "CountBetaEstimate": "models.fitting",
+    "estimate_beta_counts": "models.fitting",
     "learned_qknorm_betas": "models.reference",
 }
 
