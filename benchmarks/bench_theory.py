@@ -5,7 +5,15 @@ here: a Python loop over float ``scipy.special.comb`` in the lune form used by t
 published with Bricken & Pehlevan (2021) (``area - sum of lune terms``, Kanerva 1988,
 Appendix B). Prints the median of several runs of each, their ratio (target >= 100x), and the
 worst relative error of each against exact big-integer counts (the baseline subtracts nearly
-equal floats at large t). Run: ``.venv/bin/python benchmarks/bench_theory.py``.
+equal floats at large t).
+
+It also times the generalised intersection of soft activation,
+:func:`models.soft_activation.log_curve_intersection`, for every t at the same n: once with the
+hard-threshold curve (which must reproduce the exact counts; its error is printed) and once
+with a soft curve (the Bernoulli-count closed form of a Poisson-mode granule cell), beside the
+hard-threshold closed form. The curve sum has ``(t + 1)(n - t + 1)`` terms per distance, so it
+is expected to be far slower than the lune sum; the ratio says by how much.
+Run: ``.venv/bin/python benchmarks/bench_theory.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import time
 import numpy as np
 from scipy.special import comb
 
+from models.soft_activation import ActivationCurve, bernoulli_count_curve, log_curve_intersection
 from models.theory import circle_intersection, log_circle_intersection
 
 
@@ -74,6 +83,22 @@ def main() -> None:
         f"  max relative error vs exact integers: library {fast_error:.2e}, "
         f"baseline {base_error:.2e}"
     )
+
+    hard = ActivationCurve.hard_threshold(n_dims, radius)
+    # A soft curve: 5 Bernoulli steps per input at 50 % / 1 %, threshold half-way between the
+    # mean counts at d and d + 1 mismatches (a Poisson-mode granule cell of this size).
+    steps, p_on, p_off = 5, 0.5, 0.01
+    theta = (n_dims - radius - 0.5) * steps * p_on + (radius + 0.5) * steps * p_off
+    soft = bernoulli_count_curve(n_dims, steps, p_on, p_off, theta)
+    curve_repeats = max(1, args.repeats // 2)
+    hard_s = _median_seconds(lambda: log_curve_intersection(n_dims, hard, distances), curve_repeats)
+    soft_s = _median_seconds(lambda: log_curve_intersection(n_dims, soft, distances), curve_repeats)
+    log_curve = log_curve_intersection(n_dims, hard, distances) + n_dims * np.log(2.0)
+    curve_error = np.max(np.abs(np.expm1(log_curve[nonzero] - log_exact[nonzero])))
+    print(f"generalised intersection r E[f f], all t = 0..{n_dims} (median of {curve_repeats})")
+    print(f"  hard-threshold curve: {hard_s * 1e3:9.1f} ms = {hard_s / fast:,.0f}x the lune sum")
+    print(f"  soft (Bernoulli) curve: {soft_s * 1e3:7.1f} ms = {soft_s / fast:,.0f}x the lune sum")
+    print(f"  hard curve's max relative error vs exact integers: {curve_error:.2e}")
 
 
 if __name__ == "__main__":
