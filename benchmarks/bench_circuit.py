@@ -1,6 +1,6 @@
 """Benchmark the spiking cerebellum against its PyTorch mirror (issue 4).
 
-For each configuration -- canonical wiring (n = 64, d = 24, ~3 % active) at r = 10^4 and
+For each configuration -- the radius rule (n = 64, d = 24, ~3 % active) at r = 10^4 and
 10^5, and the ``biological`` preset (4 selected inputs, r = 10^5) -- and each Brian2 device
 (runtime with the numpy target, and ``cpp_standalone``), it writes ``m`` patterns and reads
 ``q`` queries in the deterministic mode and prints
@@ -38,22 +38,28 @@ from cerebellum.params import CircuitParams, GranuleLayerParams
 from cerebellum.presets import preset
 from cerebellum.protocol import run_protocol
 from cerebellum.wiring import sample_wiring
+from models.activation import ActivationRule
 
 
 def _configs(quick: bool) -> list[tuple[str, CircuitParams]]:
-    canonical = [
+    radius = [
         (
-            f"canonical r=1e{exp}",
+            f"radius r=1e{exp}",
             CircuitParams(
-                name=f"canonical-1e{exp}",
-                granule=GranuleLayerParams(n_dims=64, n_neurons=10**exp, activation_radius=24),
+                name=f"radius-1e{exp}",
+                granule=GranuleLayerParams(
+                    n_dims=64,
+                    n_neurons=10**exp,
+                    activation=ActivationRule.RADIUS,
+                    activation_radius=24,
+                ),
             ),
         )
         for exp in ((4,) if quick else (4, 5))
     ]
     if quick:
-        return canonical
-    return [*canonical, ("biological r=1e5", preset("biological"))]
+        return radius
+    return [*radius, ("biological r=1e5", preset("biological"))]
 
 
 def _synaptic_events(result, granule_spikes: int, addresses, queries) -> int:

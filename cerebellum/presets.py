@@ -56,6 +56,7 @@ from __future__ import annotations
 from brian2 import Hz, Quantity, ms
 
 from cerebellum.params import CircuitParams, DynamicsParams, GranuleLayerParams
+from models.activation import ActivationRule
 
 __all__ = ["PRESET_NAMES", "poisson_dynamics", "preset"]
 
@@ -115,7 +116,10 @@ def preset(name: str, *, dynamics: DynamicsParams | None = None) -> CircuitParam
         granule = GranuleLayerParams(n_dims=1000, n_neurons=100_000, activation_radius=451)
     elif name == "biological":
         granule = GranuleLayerParams(
-            n_dims=64, n_neurons=100_000, wiring="selected", inhibition="radius", n_inputs=4
+            n_dims=64,
+            n_neurons=100_000,
+            activation=ActivationRule.SELECTED_COORDINATE,
+            n_inputs=4,
         )
     else:
         raise ValueError(f"name must be one of {PRESET_NAMES}; got {name!r}")

@@ -26,46 +26,10 @@ from brian2 import TimedArray
 
 from cerebellum.circuit import Circuit, build_circuit
 from cerebellum.params import CircuitParams
-from cerebellum.readout import Readout
+from cerebellum.readout import Readout, as_numpy, binary_matrix, value_matrix
 from cerebellum.wiring import Wiring
 
 __all__ = ["Protocol", "ProtocolResult", "run_protocol"]
-
-
-def _as_numpy(name: str, array) -> np.ndarray:
-    if type(array).__name__ == "Tensor" and hasattr(array, "detach"):  # torch, via models
-        return array.detach().cpu().numpy()
-    if isinstance(array, np.ndarray):
-        return array
-    if isinstance(array, list | tuple):
-        return np.asarray(array)
-    raise TypeError(f"{name} must be a numpy array or torch tensor; got {type(array).__name__}")
-
-
-def _binary_matrix(name: str, array, n_dims: int) -> np.ndarray:
-    array = _as_numpy(name, array)
-    if array.ndim != 2 or array.shape[1] != n_dims:
-        raise ValueError(f"{name} must have shape (n, {n_dims}); got {array.shape}")
-    if array.dtype == np.bool_:
-        return array.astype(np.uint8)
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise TypeError(f"{name} must be numeric; got dtype {array.dtype}")
-    if array.size and not np.isin(array, (0, 1)).all():
-        bad = array[~np.isin(array, (0, 1))].ravel()[0]
-        raise ValueError(f"{name} must be binary (0 or 1); got value {bad}")
-    return array.astype(np.uint8)
-
-
-def _value_matrix(name: str, array, n_values: int, n_rows: int) -> np.ndarray:
-    array = _as_numpy(name, array)
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise TypeError(f"{name} must be numeric; got dtype {array.dtype}")
-    if array.ndim != 2 or array.shape != (n_rows, n_values):
-        raise ValueError(f"{name} must have shape ({n_rows}, {n_values}); got {array.shape}")
-    array = array.astype(np.float64)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite")
-    return array
 
 
 class Protocol:
@@ -149,8 +113,8 @@ class Protocol:
             Pattern values ``p_v``, carried by the climbing fibres.
         """
         c = self.circuit
-        bits = _binary_matrix("addresses", addresses, c.params.granule.n_dims)
-        values = _value_matrix("values", values, c.n_values, bits.shape[0])
+        bits = binary_matrix("addresses", addresses, c.params.granule.n_dims)
+        values = value_matrix("values", values, c.n_values, bits.shape[0])
         n_new = bits.shape[0]
         if c.n_pattern_channels and self._n_written + n_new > c.n_pattern_channels:
             raise ValueError(
@@ -176,7 +140,7 @@ class Protocol:
             Index of the first read window (pass to :meth:`collect`).
         queries : ndarray of shape (n_queries, n_dims), uint8
         """
-        bits = _binary_matrix("queries", queries, self.circuit.params.granule.n_dims)
+        bits = binary_matrix("queries", queries, self.circuit.params.granule.n_dims)
         return self._run_windows(bits, None), bits
 
     def read(self, queries) -> Readout:
@@ -391,7 +355,7 @@ def run_protocol(
     """
     if not isinstance(query_sets, list | tuple):
         raise TypeError(f"query_sets must be a list of arrays; got {type(query_sets).__name__}")
-    values_np = _as_numpy("values", values)
+    values_np = as_numpy("values", values)
     if values_np.ndim != 2:
         raise ValueError(f"values must have shape (n_patterns, n_values); got {values_np.shape}")
     if not isinstance(params, CircuitParams):

@@ -18,6 +18,10 @@ A :class:`Readout` holds, for each of ``q`` queries read from the circuit:
 ``c = n_values + m`` Purkinje channels; ``m = 0`` when the circuit has no pattern channels.
 Saved as ``.npz`` with ``schema_version`` (:data:`SCHEMA_VERSION`); :meth:`Readout.load`
 refuses other versions.
+
+What enters Brian2 crosses the same seam: :func:`as_numpy`, :func:`binary_matrix` and
+:func:`value_matrix` turn numpy arrays, CPU torch tensors or nested lists into checked numpy
+arrays (the protocol's addresses, queries and values).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SCHEMA_VERSION", "Readout"]
+__all__ = ["SCHEMA_VERSION", "Readout", "as_numpy", "binary_matrix", "value_matrix"]
 
 SCHEMA_VERSION = 1
 
@@ -157,3 +161,96 @@ class Readout:
             if missing:
                 raise ValueError(f"{path} lacks fields {missing}")
             return cls(**{name: archive[name] for name in names})
+
+
+def as_numpy(name: str, array) -> np.ndarray:
+    """A numpy view of ``array`` (ndarray, CPU torch tensor, list or tuple).
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in the message.
+    array : ndarray, Tensor, list or tuple
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    TypeError
+        For anything else.
+    """
+    if type(array).__name__ == "Tensor" and hasattr(array, "detach"):  # torch, via models
+        return array.detach().cpu().numpy()
+    if isinstance(array, np.ndarray):
+        return array
+    if isinstance(array, list | tuple):
+        return np.asarray(array)
+    raise TypeError(f"{name} must be a numpy array or torch tensor; got {type(array).__name__}")
+
+
+def binary_matrix(name: str, array, n_dims: int) -> np.ndarray:
+    """Check a matrix of addresses or queries and return it as uint8.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in the message.
+    array : ndarray or Tensor of shape (n_rows, n_dims), {0, 1} (bool or numeric)
+    n_dims : int
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_dims), uint8
+
+    Raises
+    ------
+    TypeError
+        For a non-numeric dtype.
+    ValueError
+        For the wrong shape or a value other than 0 and 1.
+    """
+    array = as_numpy(name, array)
+    if array.ndim != 2 or array.shape[1] != n_dims:
+        raise ValueError(f"{name} must have shape (n, {n_dims}); got {array.shape}")
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8)
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise TypeError(f"{name} must be numeric; got dtype {array.dtype}")
+    if array.size and not np.isin(array, (0, 1)).all():
+        bad = array[~np.isin(array, (0, 1))].ravel()[0]
+        raise ValueError(f"{name} must be binary (0 or 1); got value {bad}")
+    return array.astype(np.uint8)
+
+
+def value_matrix(name: str, array, n_values: int, n_rows: int) -> np.ndarray:
+    """Check a matrix of finite values and return it as float64.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in the message.
+    array : ndarray or Tensor of shape (n_rows, n_values), numeric
+    n_values, n_rows : int
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_values), float64
+
+    Raises
+    ------
+    TypeError
+        For a non-numeric dtype.
+    ValueError
+        For the wrong shape or non-finite values.
+    """
+    array = as_numpy(name, array)
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise TypeError(f"{name} must be numeric; got dtype {array.dtype}")
+    if array.ndim != 2 or array.shape != (n_rows, n_values):
+        raise ValueError(f"{name} must have shape ({n_rows}, {n_values}); got {array.shape}")
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite")
+    return array

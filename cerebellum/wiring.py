@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from cerebellum.params import GranuleLayerParams
+from models.activation import ActivationRule
 from models.sdm import (
     NeuronSDM,
     SelectedCoordinates,
@@ -54,9 +55,11 @@ class Wiring:
                 f"granule must be a GranuleLayerParams; got {type(self.granule).__name__}"
             )
         g = self.granule
-        if g.wiring == "selected":
+        if g.activation.selected:
             if not isinstance(self.addresses, SelectedCoordinates):
-                raise TypeError("addresses must be SelectedCoordinates for wiring='selected'")
+                raise TypeError(
+                    f"addresses must be SelectedCoordinates for activation={g.activation.value!r}"
+                )
             shape = tuple(self.addresses.coordinates.shape)
             expected = (g.n_neurons, g.n_inputs)
             if self.addresses.n_dims != g.n_dims:
@@ -65,7 +68,9 @@ class Wiring:
                 )
         else:
             if type(self.addresses).__name__ != "Tensor" or not hasattr(self.addresses, "numpy"):
-                raise TypeError("addresses must be a torch.Tensor for wiring='canonical'")
+                raise TypeError(
+                    f"addresses must be a torch.Tensor for activation={g.activation.value!r}"
+                )
             if str(self.addresses.dtype) != "torch.uint8":
                 raise TypeError(f"addresses must be uint8; got {self.addresses.dtype}")
             shape = tuple(self.addresses.shape)
@@ -145,7 +150,7 @@ class Wiring:
         """
         g = self.granule
         options = {} if dtype is None else {"dtype": dtype}
-        if g.wiring == "selected":
+        if g.activation.selected:
             return NeuronSDM(self.addresses, n_values, **options)
         return NeuronSDM(
             self.addresses,
@@ -157,12 +162,13 @@ class Wiring:
 
 
 def sample_wiring(granule: GranuleLayerParams, *, generator) -> Wiring:
-    """Sample the granule-cell addresses once (canonical or selected-coordinate).
+    """Sample the granule-cell addresses once (canonical, selected-coordinate or hyperplane).
 
     Parameters
     ----------
     granule : GranuleLayerParams
-        Layer size and wiring rule.
+        Layer size and activation rule (which fixes the wiring: all ``n_dims`` bits for
+        ``radius`` and ``top-k``, ``n_inputs`` selected coordinates otherwise).
     generator : torch.Generator
         CPU generator; the only source of randomness (checked by :mod:`models.sdm`).
 
@@ -172,13 +178,13 @@ def sample_wiring(granule: GranuleLayerParams, *, generator) -> Wiring:
     """
     if not isinstance(granule, GranuleLayerParams):
         raise TypeError(f"granule must be a GranuleLayerParams; got {type(granule).__name__}")
-    if granule.wiring == "selected":
+    if granule.activation.selected:
         addresses = selected_coordinate_addresses(
             granule.n_neurons,
             granule.n_dims,
             granule.n_inputs,
             generator=generator,
-            hyperplane=granule.hyperplane,
+            hyperplane=granule.activation is ActivationRule.HYPERPLANE,
         )
     else:
         addresses = random_addresses(granule.n_neurons, granule.n_dims, generator=generator)

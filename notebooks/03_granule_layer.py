@@ -167,12 +167,12 @@ assert inside > 0.9 and outside < 0.1  # the soft ball still separates near from
 # %% [markdown]
 # ## Top-k: Golgi feedback admits exactly k cells
 #
-# With `inhibition="top_k"` the Golgi cell bisects its inhibition level over a few time steps
+# With `activation="top-k"` the Golgi cell bisects its inhibition level over a few time steps
 # until exactly $k$ granule cells are above it; among cells with equal input the lower index
 # wins, the mirror's tie rule.
 
 # %%
-top_k_layer = GranuleLayerParams(n_dims=64, n_neurons=N_NEURONS, inhibition="top_k", top_k=TOP_K)
+top_k_layer = GranuleLayerParams(n_dims=64, n_neurons=N_NEURONS, activation="top-k", top_k=TOP_K)
 top_k_params = params.replace(granule=top_k_layer)
 top_k_wiring = sample_wiring(top_k_layer, generator=torch_generator(streams[4]))
 _, top_k_readout, _ = read_granule_layer(top_k_params, top_k_wiring, queries.numpy(), streams[5])

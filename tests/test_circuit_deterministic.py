@@ -89,7 +89,7 @@ def test_top_k_fires_exactly_k_with_lower_index_tie_rule():
     # and the mirror's top-k. Duplicated addresses force ties at the cut: among neurons at equal
     # distance the lower index must win.
     seeds = _streams(12, 3)
-    g = GranuleLayerParams(n_dims=12, n_neurons=120, inhibition="top_k", top_k=9)
+    g = GranuleLayerParams(n_dims=12, n_neurons=120, activation="top-k", top_k=9)
     base = torch.randint(0, 2, (40, 12), dtype=torch.uint8, generator=_torch_generator(seeds[0]))
     addresses_t = base.repeat(3, 1)  # neurons j, j + 40, j + 80 share an address
     wiring = Wiring(granule=g, addresses=addresses_t)
@@ -177,17 +177,17 @@ def test_store_restore_repeats_reads_and_readout_round_trips(tmp_path):
         protocol.write(addresses, values[:, :1])
 
 
-@pytest.mark.parametrize("variant", ["radius", "top_k", "selected"])
+@pytest.mark.parametrize("variant", ["radius", "top-k", "selected-coordinate"])
 def test_injected_fast_path_gives_identical_spikes(variant):
     # Oracle: the other path of the same engine (explicit mossy-fibre synapses) and the mirror:
     # the injected match counts must produce identical granule spikes and reads.
     seeds = _streams(16, 3)
     params = preset("tiny")
-    if variant == "top_k":
+    if variant == "top-k":
         params = params.replace(
-            granule={"inhibition": "top_k", "activation_radius": None, "top_k": 11}
+            granule={"activation": "top-k", "activation_radius": None, "top_k": 11}
         )
-    elif variant == "selected":
+    elif variant == "selected-coordinate":
         params = preset("biological").replace(granule={"n_neurons": 3000})
     wiring = sample_wiring(params.granule, generator=_torch_generator(seeds[0]))
     rng = np.random.default_rng(seeds[1])

@@ -1,0 +1,61 @@
+"""Mossy fibres: ``2 n`` push-pull fibres carrying the address or query bits.
+
+Fibre ``f = 2 i + b`` is active in a window when bit ``i`` of the presented address equals
+``b``; the protocol says which through the ``TimedArray`` ``mf_pattern(t, f)``. In the
+deterministic mode every active fibre fires once, at step ``s = 0`` of the window; in the
+Poisson mode every fibre fires a Bernoulli spike per step for the ``K_in`` input steps, with
+probability ``p_on = mf_rate_on dt`` when active and ``p_off = mf_rate_off dt`` otherwise.
+
+A spike sets the one-step flag ``spiked``: set by the reset, seen by the summed mossy-fibre ->
+granule synapse in the next step's ``groups`` slot, then cleared before that step's thresholds.
+On the injected fast path (``DynamicsParams(mossy_drive="injected")``) there is no mossy-fibre
+group at all.
+"""
+
+from __future__ import annotations
+
+from brian2 import Equations, NeuronGroup
+
+from cerebellum.circuit.base import WINDOW_STEP, BuildContext, Population, register_model
+from cerebellum.params import PushPullMossyParams
+
+__all__ = ["build_push_pull_mossy"]
+
+#: The one-step spike flag of a fibre.
+MOSSY_EQUATIONS = Equations("spiked : 1")
+
+
+@register_model("mossy", PushPullMossyParams)
+def build_push_pull_mossy(cell: PushPullMossyParams, ctx: BuildContext) -> Population:
+    """Mossy-fibre group ``mossy`` (none on the injected fast path).
+
+    Parameters
+    ----------
+    cell : PushPullMossyParams
+    ctx : BuildContext
+
+    Returns
+    -------
+    Population
+        Groups ``{"mossy"}``; constants ``p_on``, ``p_off``.
+    """
+    dyn = ctx.params.dynamics
+    constants = {"p_on": dyn.spike_probability_on, "p_off": dyn.spike_probability_off}
+    if ctx.injected:
+        return Population(constants=constants)
+    if dyn.mode == "deterministic":
+        threshold = f"{WINDOW_STEP} == 0 and mf_pattern(t, i) > 0.5"
+    else:
+        threshold = (
+            f"{WINDOW_STEP} < n_input_steps and "
+            "rand() < p_on * mf_pattern(t, i) + p_off * (1 - mf_pattern(t, i))"
+        )
+    mossy = NeuronGroup(
+        ctx.params.granule.n_mossy_fibres,
+        MOSSY_EQUATIONS,
+        threshold=threshold,
+        reset="spiked = 1",
+        name="mossy",
+    )
+    mossy.run_regularly("spiked = 0", when="before_thresholds", name="mossy_flag_clear")
+    return Population(groups={"mossy": mossy}, constants=constants)
