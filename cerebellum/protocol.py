@@ -11,8 +11,11 @@ the network through three ``TimedArray`` s indexed by window, rebuilt for every 
 
 Because reads leave weights and write counts untouched, reads of different query sets see the
 same written state; :meth:`Protocol.store` / :meth:`Protocol.restore` (runtime device) also
-rewind the clock, the monitors and Brian2's random state so a read can be repeated exactly.
-With ``cpp_standalone`` nothing runs until :func:`run_protocol` builds the project once.
+rewind the clock, the monitors and Brian2's random state so a read can be repeated exactly;
+:meth:`Protocol.frozen_reader` packages that as a reader that always reads the stored state
+(for iterated recall). :meth:`Protocol.raster` hands the spikes and rates of chosen windows
+over as plain numpy arrays. With ``cpp_standalone`` nothing runs until :func:`run_protocol`
+builds the project once.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from cerebellum.circuit import Circuit, build_circuit
 from cerebellum.params import CircuitParams
 from cerebellum.readout import Readout, as_numpy, binary_matrix, value_matrix
 from cerebellum.wiring import Wiring
+from models.validation import check_int
 
-__all__ = ["Protocol", "ProtocolResult", "run_protocol"]
+__all__ = ["FrozenReader", "Protocol", "ProtocolResult", "run_protocol"]
 
 
 class Protocol:
@@ -253,6 +257,75 @@ class Protocol:
             query_onset_s=onset,
         )
 
+    def raster(self, first_window: int, n_windows: int) -> dict:
+        """Spikes and window-end rates of ``n_windows`` windows from ``first_window``, as numpy.
+
+        For raster figures (e.g. the last write window and the first read window:
+        ``raster(n_patterns - 1, 2)`` right after the first read). A record belongs to the
+        selection when its time lies in ``[start_s, start_s + n_windows * window_s)``, each
+        end moved half a time step earlier (records sit on the step grid).
+
+        Parameters
+        ----------
+        first_window : int
+            Index of the first window (writes and reads are numbered in the order run), >= 0.
+        n_windows : int
+            Number of windows, >= 1.
+
+        Returns
+        -------
+        dict
+            ``window_s`` (float, s), ``start_s`` (float, s), and per population
+            ``granule`` {``times_s``, ``cells``} (spikes), ``purkinje`` and ``dcn``
+            {``times_s``, ``cells``, ``rate``} (window-end rates in Hz); arrays are numpy.
+        """
+        first_window = check_int(first_window, "first_window", low=0)
+        n_windows = check_int(n_windows, "n_windows", low=1)
+        c = self.circuit
+        window_s = float(c.window_duration)
+        start_s = first_window * window_s
+        stop_s = start_s + n_windows * window_s
+        half_step = 0.5 * float(c.params.dynamics.dt)
+
+        def select(monitor, *names):
+            t = np.asarray(monitor.t_)
+            keep = (t >= start_s - half_step) & (t < stop_s - half_step)
+            out = {"times_s": t[keep], "cells": np.asarray(monitor.i)[keep]}
+            for name in names:
+                out[name] = np.asarray(monitor.variables[name].get_value(), dtype=float)[keep]
+            return out
+
+        return {
+            "window_s": window_s,
+            "start_s": start_s,
+            "granule": select(c.monitors["granule_spikes"]),
+            "purkinje": select(c.monitors["purkinje"], "rate"),
+            "dcn": select(c.monitors["dcn"], "rate"),
+        }
+
+    def frozen_reader(self, snapshot: str = "written") -> FrozenReader:
+        """A reader that reads from the stored state ``snapshot`` every time (runtime device).
+
+        What :func:`models.recall.recall` iterates: each :meth:`FrozenReader.read` restores
+        the snapshot first, so every read sees the written memory, never an earlier read.
+
+        Parameters
+        ----------
+        snapshot : str
+            A name given to :meth:`store`.
+
+        Returns
+        -------
+        FrozenReader
+        """
+        if self.circuit.standalone:
+            raise ValueError("device: frozen_reader() needs the runtime device; got cpp_standalone")
+        if snapshot not in self._stored:
+            raise ValueError(
+                f"snapshot must be a stored snapshot {sorted(self._stored)}; got {snapshot!r}"
+            )
+        return FrozenReader(protocol=self, snapshot=snapshot)
+
     # -- synaptic state ------------------------------------------------------------------------
 
     def pf_weights(self) -> np.ndarray:
@@ -291,6 +364,44 @@ class Protocol:
         pl = self.circuit.params.plasticity
         w0, dw = pl.pf_weight_initial, pl.pf_weight_step
         return (w0 + dw * self.write_counts()[:, None] - self.pf_weights()) / (2 * dw)
+
+
+@dataclass(frozen=True)
+class FrozenReader:
+    """Reads queries through the circuit, each time from the same stored state.
+
+    Made by :meth:`Protocol.frozen_reader`. Anything with ``n_dims`` and ``read`` can be
+    iterated by :func:`models.recall.recall`.
+
+    Attributes
+    ----------
+    protocol : Protocol
+    snapshot : str
+        The :meth:`Protocol.store` name restored before every read.
+    """
+
+    protocol: Protocol
+    snapshot: str
+
+    @property
+    def n_dims(self) -> int:
+        """Address length n."""
+        return self.protocol.circuit.params.granule.n_dims
+
+    def read(self, queries) -> np.ndarray:
+        """Restore the snapshot, read ``queries`` and return the decoded read.
+
+        Parameters
+        ----------
+        queries : ndarray or CPU Tensor of shape (n_queries, n_dims), {0, 1}
+
+        Returns
+        -------
+        ndarray of shape (n_queries, n_values), float64
+            :attr:`cerebellum.readout.Readout.read`.
+        """
+        self.protocol.restore(self.snapshot)
+        return self.protocol.read(as_numpy("queries", queries)).read
 
 
 @dataclass(frozen=True)

@@ -205,3 +205,67 @@ def test_injected_fast_path_gives_identical_spikes(variant):
     np.testing.assert_array_equal(results["injected"].pf_weights, results["synapses"].pf_weights)
     mirror = _mirror(wiring, addresses, values)
     _check_exact(results["injected"], mirror, [queries], 2)
+
+
+def test_raster_selects_the_requested_windows_as_numpy():
+    # Oracle: the window index of every monitor record computed from its time (the protocol's
+    # window clock, independently of the half-step selection): the raster holds exactly the
+    # records of the requested windows, as plain numpy arrays.
+    seeds = _streams(17, 3)
+    params = preset("tiny")
+    wiring = sample_wiring(params.granule, generator=_torch_generator(seeds[0]))
+    rng = np.random.default_rng(seeds[1])
+    addresses, values, queries = _patterns(rng, 5, 4, 16, 2)
+    circuit = build_circuit(params, wiring, n_values=2, rng=np.random.default_rng(seeds[2]))
+    protocol = Protocol(circuit)
+    protocol.write(addresses, values)
+    protocol.read(queries)
+    raster = protocol.raster(4, 2)  # the last write window and the first read window
+    assert set(raster) == {"window_s", "start_s", "granule", "purkinje", "dcn"}
+    window_s = float(circuit.window_duration)
+    assert raster["window_s"] == window_s and raster["start_s"] == 4 * window_s
+    dt = float(params.dynamics.dt)
+    monitors = {"granule": "granule_spikes", "purkinje": "purkinje", "dcn": "dcn"}
+    for population, key in monitors.items():
+        entry = raster[population]
+        assert set(entry) == (
+            {"times_s", "cells"} | ({"rate"} if population != "granule" else set())
+        )
+        assert all(isinstance(value, np.ndarray) for value in entry.values())
+        windows = np.floor(entry["times_s"] / dt + 0.5).astype(int) // circuit.timing.n_steps
+        assert set(windows) <= {4, 5}
+        all_times = np.asarray(circuit.monitors[key].t_)
+        all_windows = np.floor(all_times / dt + 0.5).astype(int) // circuit.timing.n_steps
+        assert len(entry["times_s"]) == np.isin(all_windows, [4, 5]).sum() > 0
+    # The read window's Purkinje rates are the ones the Readout reports.
+    readout_rates = protocol.collect(5, queries[:1]).purkinje_rate_hz[0]
+    steps = np.floor(raster["purkinje"]["times_s"] / dt + 0.5).astype(int)
+    read_rows = steps // circuit.timing.n_steps == 5
+    np.testing.assert_array_equal(raster["purkinje"]["rate"][read_rows], readout_rates)
+    with pytest.raises(ValueError, match="n_windows"):
+        protocol.raster(0, 0)
+
+
+def test_frozen_reader_reads_the_stored_state_every_time():
+    # Oracle: the same engine -- restore() then read() -- and repetition: two reads of the same
+    # queries through the frozen reader give identical arrays, whatever was read in between.
+    seeds = _streams(18, 3)
+    params = preset("tiny")
+    wiring = sample_wiring(params.granule, generator=_torch_generator(seeds[0]))
+    rng = np.random.default_rng(seeds[1])
+    addresses, values, queries = _patterns(rng, 6, 5, 16, 3)
+    circuit = build_circuit(params, wiring, n_values=3, rng=np.random.default_rng(seeds[2]))
+    protocol = Protocol(circuit)
+    with pytest.raises(ValueError, match="snapshot"):
+        protocol.frozen_reader()
+    protocol.write(addresses, values)
+    protocol.store("written")
+    reader = protocol.frozen_reader()
+    assert reader.n_dims == 16
+    first = reader.read(torch.from_numpy(queries))
+    reader.read(addresses)
+    second = reader.read(queries)
+    assert first.dtype == np.float64 and first.shape == (5, 3)
+    np.testing.assert_array_equal(first, second)
+    protocol.restore("written")
+    np.testing.assert_array_equal(first, protocol.read(queries).read)
