@@ -18,8 +18,8 @@ __all__ = [
     "plot_agreement_vs_noise",
     "plot_recall_vs_noise",
     "plot_raster",
-    "plot_rates",
     "plot_window_rates",
+    "plot_write_read_window",
     "save_figure",
 ]
 
@@ -235,31 +235,6 @@ def plot_raster(
     return ax
 
 
-def plot_rates(times_s, rates_hz: Mapping[str, np.ndarray], *, title: str = "", ax=None):
-    """Population rates (Hz) against time.
-
-    Parameters
-    ----------
-    times_s : ndarray of float, shape (n_samples,)
-        Time in seconds.
-    rates_hz : mapping of str to ndarray of float, shape (n_samples,)
-    title : str
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-    """
-    ax = _axes(ax)
-    for name, rate in rates_hz.items():
-        ax.plot(np.asarray(times_s) * 1e3, rate, label=name)
-    ax.set_xlabel("time (ms)")
-    ax.set_ylabel("rate (Hz)")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    return ax
-
-
 def plot_window_rates(samples: Mapping[str, tuple[np.ndarray, np.ndarray]], *, ax=None):
     """Rates read once per presentation window, one point per cell.
 
@@ -282,3 +257,44 @@ def plot_window_rates(samples: Mapping[str, tuple[np.ndarray, np.ndarray]], *, a
     ax.set_title("Purkinje and DCN rates per window")
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_write_read_window(raster: Mapping, *, axes=None):
+    """Granule raster above Purkinje and DCN rates, over one write and one read window.
+
+    Parameters
+    ----------
+    raster : mapping
+        As returned by :meth:`cerebellum.protocol.Protocol.raster` for two windows, the write
+        first: ``window_s`` and ``start_s`` (s), and ``granule`` (``times_s``, ``cells``),
+        ``purkinje`` and ``dcn`` (``times_s``, ``cells``, ``rate`` in Hz) arrays.
+    axes : pair of matplotlib Axes, optional
+        (top, bottom); a new two-row figure when ``None``.
+
+    Returns
+    -------
+    tuple of matplotlib Axes
+        (top, bottom).
+    """
+    if axes is None:
+        _, axes = plt.subplots(2, 1, figsize=(7.0, 5.5), sharex=True, layout="constrained")
+    top, bottom = axes
+    start_s, window_s = raster["start_s"], raster["window_s"]
+    plot_raster(
+        raster["granule"]["times_s"],
+        raster["granule"]["cells"],
+        title="granule cells: last write window, then first read window",
+        spans={
+            "write (plasticity on)": (start_s, start_s + window_s),
+            "read": (start_s + window_s, start_s + 2 * window_s),
+        },
+        ax=top,
+    )
+    plot_window_rates(
+        {
+            "Purkinje cells": (raster["purkinje"]["times_s"], raster["purkinje"]["rate"]),
+            "DCN cells": (raster["dcn"]["times_s"], raster["dcn"]["rate"]),
+        },
+        ax=bottom,
+    )
+    return top, bottom

@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from cerebellum import figures
+from cerebellum.results_schema import load_results
 from cerebellum.rundir import write_json
+from models.activation import ActivationRule
 
-__all__ = ["FIGURES", "headline_table", "write_run", "write_report"]
+__all__ = ["FIGURES", "agreement_curves", "headline_table", "write_report", "write_run"]
 
 FIGURES = {
     "weights_vs_distance.png": "pattern weight vs Hamming distance (circuit, theory, attention)",
@@ -25,6 +27,13 @@ FIGURES = {
     "raster.png": "granule raster and Purkinje/DCN rates for one write and one read",
 }
 
+_FIGURE_PAIRS = (
+    "circuit__vs__neuron_sdm",
+    "circuit__vs__pattern_sdm",
+    "circuit__vs__attention_ols",
+    "neuron_sdm__vs__attention_ols",
+    "pattern_sdm__vs__attention_ols",
+)
 _HEADLINE_PAIRS = (
     ("circuit__vs__neuron_sdm", "circuit~mirror"),
     ("neuron_sdm__vs__pattern_sdm", "mirror~theory"),
@@ -100,12 +109,13 @@ def headline_table(results: dict) -> str:
 
 def _beta_conclusion(circuit: dict, cb: dict) -> str:
     """What the circuit's beta interval says, without claiming more than this run supports."""
-    if circuit["activation"] != "radius":
+    rule = ActivationRule(circuit["activation"])
+    if rule is not ActivationRule.RADIUS:
         return (
-            f"Activation `{circuit['activation']}` is not a Hamming ball: theory here uses the "
-            f"equivalent radius d = {circuit['equivalent_radius']}, an approximation whose "
-            "intersection law differs from this rule's, so a gap between the circuit and theory "
-            "is expected and is not evidence of a bug."
+            f"Activation `{rule.value}` ({rule.description}) is not a Hamming ball: theory here "
+            f"uses the equivalent radius d = {circuit['equivalent_radius']}, an approximation "
+            "whose intersection law differs from this rule's, so a gap between the circuit and "
+            "theory is expected and is not evidence of a bug."
         )
     if circuit["mode"] == "poisson":
         noise = "spike-count noise of the Poisson mode and the finite-r sampling of the counts"
@@ -226,12 +236,31 @@ def write_report(results: dict, path: str | Path) -> None:
     Path(path).write_text("\n".join(parts) + "\n")
 
 
-def _curves(results: dict, metric: str, pairs) -> dict:
+def agreement_curves(results: dict, metric: str, pairs) -> dict:
+    """One agreement metric per engine pair as (mean, low, high) arrays over the noise levels.
+
+    The input of :func:`cerebellum.figures.plot_agreement_vs_noise`; ``null`` summaries (a
+    metric undefined at a level) become NaN.
+
+    Parameters
+    ----------
+    results : dict
+        The ``results.json`` payload.
+    metric : str
+        One of ``results["metrics"]``, e.g. ``"output_cosine"``.
+    pairs : iterable of str
+        Keys of ``results["agreement"]``, e.g. ``"circuit__vs__neuron_sdm"``.
+
+    Returns
+    -------
+    dict of str to (ndarray, ndarray, ndarray)
+        Keyed by the pair with ``" vs "`` for ``"__vs__"``; each array of shape (n_levels,).
+    """
     out = {}
     for pair in pairs:
         rows = results["agreement"][pair][metric]
         out[pair.replace("__vs__", " vs ")] = tuple(
-            np.array([np.nan if r[key] is None else r[key] for r in rows])
+            np.array([np.nan if r[key] is None else r[key] for r in rows], dtype=float)
             for key in ("mean", "ci_low", "ci_high")
         )
     return out
@@ -247,64 +276,41 @@ def _write_figures(comparison, directory: Path) -> None:
         betas, circuit_interval=data["circuit_interval"], learned_betas=data["learned_betas"]
     )
     figures.save_figure(ax, directory / "beta_comparison.png")
-    pairs = [
-        "circuit__vs__neuron_sdm",
-        "circuit__vs__pattern_sdm",
-        "circuit__vs__attention_ols",
-        "neuron_sdm__vs__attention_ols",
-        "pattern_sdm__vs__attention_ols",
-    ]
     levels = np.asarray(results["noise_levels"])
-    ax = figures.plot_agreement_vs_noise(levels, _curves(results, "output_cosine", pairs))
+    curves = agreement_curves(results, "output_cosine", _FIGURE_PAIRS)
+    ax = figures.plot_agreement_vs_noise(levels, curves)
     figures.save_figure(ax, directory / "agreement_vs_noise.png")
     fractions = {k: np.asarray(v["exact_fraction"]) for k, v in results["recall"].items()}
     ax = figures.plot_recall_vs_noise(levels, fractions)
     figures.save_figure(ax, directory / "recall_vs_noise.png")
-    raster = data.get("raster")
-    if raster is not None:
-        import matplotlib.pyplot as plt
-
-        fig, (top, bottom) = plt.subplots(
-            2, 1, figsize=(7.0, 5.5), sharex=True, layout="constrained"
-        )
-        figures.plot_raster(
-            raster["granule"]["times_s"],
-            raster["granule"]["cells"],
-            title="granule cells: last write window, then first read window",
-            spans={
-                "write (plasticity on)": (
-                    raster["start_s"],
-                    raster["start_s"] + raster["window_s"],
-                ),
-                "read": (
-                    raster["start_s"] + raster["window_s"],
-                    raster["start_s"] + 2 * raster["window_s"],
-                ),
-            },
-            ax=top,
-        )
-        figures.plot_window_rates(
-            {
-                "Purkinje cells": (raster["purkinje"]["times_s"], raster["purkinje"]["rate"]),
-                "DCN cells": (raster["dcn"]["times_s"], raster["dcn"]["rate"]),
-            },
-            ax=bottom,
-        )
+    if data.get("raster") is not None:
+        top, _ = figures.plot_write_read_window(data["raster"])
         figures.save_figure(top, directory / "raster.png")
 
 
 def write_run(comparison, directory: str | Path) -> None:
     """Write everything of a comparison except ``meta.json`` into ``directory``.
 
+    ``results.json`` is read back and validated against the schema
+    (:func:`cerebellum.results_schema.load_results`) before anything else is written, so a
+    payload that breaks the schema raises ``ValueError`` and, inside
+    :func:`cerebellum.rundir.atomic_run_directory`, no run directory appears.
+
     Parameters
     ----------
     comparison : Comparison
     directory : str or Path
         An existing (staging) directory.
+
+    Raises
+    ------
+    ValueError
+        If ``results.json`` does not follow the schema (naming the field).
     """
     directory = Path(directory)
     (directory / "params.json").write_text(comparison.params.to_json() + "\n")
     write_json(directory / "results.json", comparison.results)
+    load_results(directory / "results.json")
     comparison.readout.save(directory / "readout.npz")
     _write_figures(comparison, directory)
     write_report(comparison.results, directory / "report.md")

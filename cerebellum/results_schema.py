@@ -16,6 +16,8 @@ import json
 import os
 from numbers import Real
 
+from models.activation import ActivationRule
+
 __all__ = ["SCHEMA_VERSION", "load_results", "validate_results"]
 
 SCHEMA_VERSION = 1
@@ -132,6 +134,9 @@ def validate_results(payload: dict) -> None:
         _fail("schema_version", str(SCHEMA_VERSION), payload["schema_version"])
     _object(payload.get("config"), {"seed": _INT, "preset": _STR}, "config")
     _object(payload.get("circuit"), _CIRCUIT, "circuit")
+    activations = [rule.value for rule in ActivationRule]
+    if payload["circuit"]["activation"] not in activations:
+        _fail("circuit.activation", f"one of {activations}", payload["circuit"]["activation"])
     _object(
         payload["circuit"].get("active_granule_fraction"),
         _SUMMARY,
