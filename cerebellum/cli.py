@@ -17,6 +17,9 @@ import os
 import re
 import sys
 
+from models.activation import ActivationRule
+from models.validation import check_int
+
 __all__ = ["main"]
 
 PROG = "cerebellar-sdm"
@@ -31,21 +34,16 @@ def _count(text: str) -> int:
     power = re.fullmatch(r"(\d+)\s*(?:\^|\*\*)\s*(\d+)", text)
     try:
         if power:
-            value = int(power.group(1)) ** int(power.group(2))
+            number = int(power.group(1)) ** int(power.group(2))
         elif re.fullmatch(r"\d+", text):
-            value = int(text)
+            number = int(text)
         else:
             number = float(text)
-            if not (math.isfinite(number) and number.is_integer()):
-                raise ValueError
-            value = int(number)
-    except ValueError:
+        return check_int(number, "count", low=1)
+    except (TypeError, ValueError):
         raise argparse.ArgumentTypeError(
             f"expected a positive integer such as 1000000, 1e6 or 2^64; got {text!r}"
         ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
-    return value
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -239,15 +237,15 @@ def _run_theory(args) -> int:
 def _noise_levels(text: str) -> tuple[int, ...]:
     """Parse ``0,2,4`` into non-negative integers."""
     try:
-        levels = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
+        levels = tuple(
+            check_int(int(part), "noise level", low=0) for part in text.split(",") if part.strip()
+        )
+        if not levels:
+            raise ValueError
+    except (TypeError, ValueError):
         raise argparse.ArgumentTypeError(
             f"expected comma-separated non-negative integers such as 0,2,4; got {text!r}"
         ) from None
-    if not levels or min(levels) < 0:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated non-negative integers such as 0,2,4; got {text!r}"
-        )
     return levels
 
 
@@ -267,7 +265,10 @@ def _add_compare_parser(subparsers) -> None:
     )
     parser.add_argument("--mode", default="deterministic", choices=("deterministic", "poisson"))
     parser.add_argument(
-        "--activation", default=None, choices=("radius", "top-k", "selected-coordinate")
+        "--activation",
+        default=None,
+        choices=[rule.value for rule in ActivationRule],
+        help="granule activation rule (default: the preset's)",
     )
     parser.add_argument("--n-dims", type=_count, default=None, help="address bits n")
     parser.add_argument("--radius", type=int, default=None, help="activation radius d")
@@ -312,8 +313,7 @@ def _run_compare(args) -> int:
     matplotlib.use("Agg")  # files only: the command never opens a window
     from tqdm import tqdm
 
-    from cerebellum.compare import CompareConfig, resolve_config, run_comparison
-    from cerebellum.presets import PRESET_NAMES
+    from cerebellum.compare import CompareConfig, configure, run_comparison
     from cerebellum.report import headline_table, write_run
     from cerebellum.rundir import (
         atomic_run_directory,
@@ -322,8 +322,6 @@ def _run_compare(args) -> int:
         write_json,
     )
 
-    if args.preset not in PRESET_NAMES:
-        raise ValueError(f"--preset must be one of {', '.join(PRESET_NAMES)}; got {args.preset!r}")
     config = CompareConfig(
         preset=args.preset,
         seed=args.seed,
@@ -342,7 +340,7 @@ def _run_compare(args) -> int:
     )
     out = args.out or f"runs/{args.preset}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     check_output_directory(out)
-    resolve_config(config)  # every input error surfaces before the progress bar starts
+    resolved = configure(config)  # every input error surfaces before the progress bar starts
     bar = tqdm(total=9, desc="compare", unit="stage", disable=args.no_progress, file=sys.stderr)
 
     def progress(label: str) -> None:
@@ -350,7 +348,7 @@ def _run_compare(args) -> int:
         bar.update(1)
 
     with atomic_run_directory(out) as staging:
-        comparison = run_comparison(config, progress=progress)
+        comparison = run_comparison(resolved, progress=progress)
         progress("writing the run directory")
         write_run(comparison, staging)
         write_json(

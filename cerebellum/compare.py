@@ -24,11 +24,29 @@ from the circuit itself: the OLS slope of log circuit intersection count on
 :math:`\cos = 1 - 2t/n` over query-pattern pairs at distance ``t < d`` -- the same range
 Bricken & Pehlevan (2021) fit theory over -- with a 95% confidence interval.
 
-Activation rules other than a canonical Hamming ball (top-k, selected coordinates) have no exact
-circle-intersection theory; for them ``pattern_sdm`` and the attention betas use the *equivalent
-radius*, the Hamming radius with the same activation probability
+Activation rules other than a canonical Hamming ball (top-k, selected coordinates, hyperplanes)
+have no exact circle-intersection theory; for them ``pattern_sdm`` and the attention betas use
+the *equivalent radius*, the Hamming radius with the same activation probability
 (:func:`models.theory.radius_for_probability` at ``k / r`` or ``2**-n_inputs``), and the report
 says so.
+
+:func:`run_comparison` is five stages, each a function whose result is a small frozen dataclass:
+
+=====================  ==========================  ===============================================
+stage                  result                      what it holds
+=====================  ==========================  ===============================================
+:func:`configure`      :class:`ResolvedConfig`     circuit parameters, noise levels, equivalent
+                                                   radius, generators (split from the one seed)
+:func:`wire`           :class:`Wired`              wiring, patterns, values, queries, targets,
+                                                   noise
+:func:`run_engines`    :class:`EngineOutputs`      circuit Readout, raster and recall; the
+                                                   mirror's memories, weights and outputs
+:func:`analyse`        :class:`Analysis`           agreement, recall, betas, r sweep, exact check
+:func:`assemble`       :class:`Comparison`         the ``results.json`` payload, figure arrays
+=====================  ==========================  ===============================================
+
+Only :func:`run_engines` touches Brian2, through :class:`~cerebellum.protocol.Protocol` (or
+:func:`~cerebellum.protocol.run_protocol`); what comes back is plain arrays.
 """
 
 from __future__ import annotations
@@ -37,7 +55,7 @@ import dataclasses
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -46,43 +64,63 @@ from cerebellum.params import CircuitParams, DeviceParams, GranuleLayerParams
 from cerebellum.presets import PRESET_NAMES, poisson_dynamics, preset
 from cerebellum.readout import Readout
 from cerebellum.results_schema import SCHEMA_VERSION as RESULTS_SCHEMA_VERSION
-from cerebellum.wiring import sample_wiring
+from cerebellum.wiring import Wiring, sample_wiring
 from models import metrics, theory
+from models.activation import ActivationRule
 from models.attention import AttentionMemory
 from models.fitting import estimate_beta
 from models.memory import Memory
-from models.recall import bits_wrong, flip_bits, recall
-from models.reference import learned_qknorm_betas
+from models.recall import RecallResult, bits_wrong, flip_bits, recall
+from models.reference import LearnedBetas, learned_qknorm_betas
 from models.sdm import PatternSDM, hamming_distances, random_addresses
+from models.validation import check_choice, check_int, check_real
 
 __all__ = [
-    "ACTIVATIONS",
     "BETA_METHODS",
     "RESULTS_SCHEMA_VERSION",
+    "Analysis",
     "CompareConfig",
     "Comparison",
+    "EngineOutputs",
+    "Generators",
+    "ResolvedConfig",
+    "Wired",
+    "analyse",
+    "assemble",
     "build_circuit_params",
+    "configure",
     "equivalent_radius",
     "exact_check",
-    "neuron_count_sweep",
     "mirror_memories",
     "nearest_radius",
-    "resolve_config",
+    "neuron_count_sweep",
     "run_comparison",
+    "run_engines",
+    "wire",
 ]
 
-ACTIVATIONS = ("radius", "top-k", "selected-coordinate")
 BETA_METHODS = ("ols", "reference", "softmax")
 MODES = ("deterministic", "poisson")
 DEVICES = ("runtime", "cpp_standalone")
+TORCH_DEVICES = ("cpu", "cuda")
 EXACT_TOLERANCE = 1e-9
 WEIGHT_METRICS = ("weight_kl", "weight_tv", "weight_cosine", "weight_spearman")
 OUTPUT_METRICS = ("output_cosine", "output_max_abs_error")
+OPTIMAL_CRITERIA = ("snr", "memory", "critical_distance")
+
+Progress = Callable[[str], None]
+
+
+# --------------------------------------------------------------------------- configuration
 
 
 @dataclass(frozen=True, kw_only=True)
 class CompareConfig:
     """What the comparison runs. ``None`` fields take the preset's value.
+
+    Fields are validated and normalised at construction (:mod:`models.validation`): counts
+    become ``int``, ``activation`` an :class:`~models.activation.ActivationRule`, the noise
+    levels and sweep factors tuples.
 
     Parameters
     ----------
@@ -92,8 +130,9 @@ class CompareConfig:
         The one integer seed; split with :class:`numpy.random.SeedSequence`.
     mode : {"deterministic", "poisson"}
         Circuit dynamics.
-    activation : {"radius", "top-k", "selected-coordinate"} or None
-        Granule activation rule; None keeps the preset's.
+    activation : ActivationRule or str or None
+        Granule activation rule (``"radius"``, ``"top-k"``, ``"selected-coordinate"``,
+        ``"hyperplane"``); None keeps the preset's.
     n_dims : int or None
         Address length n (bits).
     radius : int or None
@@ -117,14 +156,14 @@ class CompareConfig:
         Factors of r for the mirror-only sweep of NeuronSDM's gap to PatternSDM.
     device : {"runtime", "cpp_standalone"}
         Brian2 device.
-    torch_device : str
-        Torch device of the mirror (``cpu`` or ``cuda``).
+    torch_device : {"cpu", "cuda"}
+        Torch device of the mirror.
     """
 
     preset: str = "default"
     seed: int = 0
     mode: str = "deterministic"
-    activation: str | None = None
+    activation: ActivationRule | None = None
     n_dims: int | None = None
     radius: int | None = None
     top_k: int | None = None
@@ -138,54 +177,123 @@ class CompareConfig:
     torch_device: str = "cpu"
 
     def __post_init__(self) -> None:
-        if self.preset not in PRESET_NAMES:
-            raise ValueError(
-                f"preset must be one of {', '.join(PRESET_NAMES)}; got {self.preset!r}"
-            )
-        _check_int("seed", self.seed, 0)
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}; got {self.mode!r}")
-        if self.activation is not None and self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {', '.join(ACTIVATIONS)}; got {self.activation!r}"
-            )
-        for name in ("n_dims", "n_neurons", "top_k"):
+        def normalise(name: str, value) -> None:
+            object.__setattr__(self, name, value)
+
+        normalise("preset", check_choice(self.preset, "preset", PRESET_NAMES))
+        normalise("seed", check_int(self.seed, "seed", low=0))
+        normalise("mode", check_choice(self.mode, "mode", MODES))
+        if self.activation is not None:
+            normalise("activation", check_choice(self.activation, "activation", ActivationRule))
+        for name, low in (("n_dims", 1), ("n_neurons", 1), ("top_k", 1), ("radius", 0)):
             if getattr(self, name) is not None:
-                _check_int(name, getattr(self, name), 1)
-        if self.radius is not None:
-            _check_int("radius", self.radius, 0)
-        _check_int("n_patterns", self.n_patterns, 2)
-        _check_int("n_queries", self.n_queries, 2)
-        _check_int("recall_steps", self.recall_steps, 1)
+                normalise(name, check_int(getattr(self, name), name, low=low))
+        normalise("n_patterns", check_int(self.n_patterns, "n_patterns", low=2))
+        normalise("n_queries", check_int(self.n_queries, "n_queries", low=2))
+        normalise("recall_steps", check_int(self.recall_steps, "recall_steps", low=1))
         if self.noise_levels is not None:
-            if len(self.noise_levels) == 0:
+            levels = tuple(check_int(level, "noise_levels", low=0) for level in self.noise_levels)
+            if not levels:
                 raise ValueError("noise_levels must hold at least one level; got none")
-            for level in self.noise_levels:
-                _check_int("noise_levels", level, 0)
-            if len(set(self.noise_levels)) != len(self.noise_levels):
-                raise ValueError(f"noise_levels must be distinct; got {list(self.noise_levels)}")
-        if not self.neuron_sweep or any(
-            not isinstance(f, int | float) or not f > 0 for f in self.neuron_sweep
-        ):
-            raise ValueError(
-                f"neuron_sweep must be positive factors of r; got {list(self.neuron_sweep)}"
-            )
-        if self.device not in DEVICES:
-            raise ValueError(f"device must be one of {', '.join(DEVICES)}; got {self.device!r}")
-        if self.torch_device not in ("cpu", "cuda"):
-            raise ValueError(f"torch_device must be 'cpu' or 'cuda'; got {self.torch_device!r}")
+            if len(set(levels)) != len(levels):
+                raise ValueError(f"noise_levels must be distinct; got {list(levels)}")
+            normalise("noise_levels", levels)
+        factors = tuple(
+            check_real(factor, "neuron_sweep", low=0.0, low_open=True)
+            for factor in self.neuron_sweep
+        )
+        if not factors:
+            raise ValueError("neuron_sweep must hold at least one factor of r; got none")
+        normalise("neuron_sweep", factors)
+        normalise("device", check_choice(self.device, "device", DEVICES))
+        normalise("torch_device", check_choice(self.torch_device, "torch_device", TORCH_DEVICES))
         if self.torch_device == "cuda" and not torch.cuda.is_available():
             raise ValueError(
                 "torch_device 'cuda' was requested but torch.cuda.is_available() is False on "
                 "this machine; use --torch-device cpu"
             )
 
+    def to_dict(self) -> dict:
+        """The config as JSON-ready values (the activation by its word, tuples as lists)."""
+        out = asdict(self)
+        out["activation"] = None if self.activation is None else self.activation.value
+        out["noise_levels"] = None if self.noise_levels is None else list(self.noise_levels)
+        out["neuron_sweep"] = list(self.neuron_sweep)
+        return out
 
-def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+
+@dataclass(frozen=True)
+class Generators:
+    """The random streams of one run, split from the one seed (DESIGN.md: randomness is an
+    argument). Each stage draws only from its own stream, so stages can change without
+    changing another stage's numbers.
+
+    Attributes
+    ----------
+    wiring, patterns, queries, sweep : torch.Generator
+        Granule addresses; stored patterns; query targets and flipped bits; the r sweep's
+        fresh populations.
+    brian : numpy.random.Generator
+        Seeds the Brian2 circuit.
+    """
+
+    wiring: torch.Generator
+    patterns: torch.Generator
+    queries: torch.Generator
+    brian: np.random.Generator
+    sweep: torch.Generator
+
+    @classmethod
+    def from_seed(cls, seed: int) -> Generators:
+        """Split ``seed`` with :class:`numpy.random.SeedSequence`, one child per stream.
+
+        Parameters
+        ----------
+        seed : int
+
+        Returns
+        -------
+        Generators
+        """
+        names = [f.name for f in dataclasses.fields(cls)]
+        children = dict(zip(names, np.random.SeedSequence(seed).spawn(len(names)), strict=True))
+        streams = {
+            name: np.random.default_rng(child)
+            if name == "brian"
+            else torch.Generator().manual_seed(int(child.generate_state(1)[0]))
+            for name, child in children.items()
+        }
+        return cls(**streams)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolvedConfig:
+    """A :class:`CompareConfig` checked against its preset: everything derived from it, once.
+
+    The generators are consumed by one run; :func:`configure` again to repeat it.
+
+    Attributes
+    ----------
+    config : CompareConfig
+    params : CircuitParams
+        The preset with the config's overrides.
+    noise_levels : tuple of int
+        Sorted; the config's, or 7 levels from 0 to the equivalent radius.
+    equivalent_radius : int
+        d for PatternSDM and the beta fits (:func:`equivalent_radius`).
+    generators : Generators
+    """
+
+    config: CompareConfig
+    params: CircuitParams
+    noise_levels: tuple[int, ...]
+    equivalent_radius: int
+    generators: Generators
+
+    @property
+    def granule(self) -> GranuleLayerParams:
+        """The granule layer of :attr:`params`."""
+        return self.params.granule
 
 
 def build_circuit_params(config: CompareConfig) -> CircuitParams:
@@ -193,7 +301,8 @@ def build_circuit_params(config: CompareConfig) -> CircuitParams:
 
     A flag that does not apply to the chosen activation rule is an error, never silently
     ignored: ``radius`` belongs to ``radius`` (and to ``top-k`` when ``top_k`` is not given, to
-    derive k), ``top_k`` to ``top-k``; ``selected-coordinate`` takes neither.
+    derive k), ``top_k`` to ``top-k``; ``selected-coordinate`` and ``hyperplane`` take neither
+    (they keep the preset's ``n_inputs``, or 4).
 
     Parameters
     ----------
@@ -207,31 +316,24 @@ def build_circuit_params(config: CompareConfig) -> CircuitParams:
     g = base.granule
     n_dims = config.n_dims if config.n_dims is not None else g.n_dims
     n_neurons = config.n_neurons if config.n_neurons is not None else g.n_neurons
-    if config.activation is None:
-        activation = {
-            ("canonical", "radius"): "radius",
-            ("canonical", "top_k"): "top-k",
-        }.get((g.wiring, g.inhibition), "selected-coordinate")
-    else:
-        activation = config.activation
-    if config.top_k is not None and activation != "top-k":
-        raise ValueError(f"top_k applies only to activation 'top-k'; got activation {activation!r}")
-    if config.radius is not None and (
-        activation == "selected-coordinate" or (activation == "top-k" and config.top_k is not None)
-    ):
+    activation = config.activation if config.activation is not None else g.activation
+    if config.top_k is not None and activation is not ActivationRule.TOP_K:
         raise ValueError(
-            f"radius does not apply to activation {activation!r}"
-            + (" with an explicit top_k" if activation == "top-k" else "")
+            f"top_k applies only to activation 'top-k'; got activation {activation.value!r}"
+        )
+    explicit_top_k = activation is ActivationRule.TOP_K and config.top_k is not None
+    if config.radius is not None and (activation.selected or explicit_top_k):
+        raise ValueError(
+            f"radius does not apply to activation {activation.value!r}"
+            + (" with an explicit top_k" if explicit_top_k else "")
             + f"; got radius {config.radius}"
         )
 
     def radius() -> int:
         if config.radius is not None:
-            if config.radius > n_dims:
-                raise ValueError(
-                    f"radius must be in [0, n_dims]; got {config.radius} for n_dims={n_dims}"
-                )
-            return config.radius
+            return check_int(
+                config.radius, "radius", low=0, high=n_dims, context=f"for n_dims={n_dims}"
+            )
         if g.activation_radius is None:  # a selected-coordinate preset asked for a Hamming rule
             return nearest_radius(n_dims, 2.0 ** -(g.n_inputs or 4))
         if g.activation_radius > n_dims:
@@ -241,55 +343,20 @@ def build_circuit_params(config: CompareConfig) -> CircuitParams:
             )
         return g.activation_radius
 
-    if activation == "radius":
-        granule = GranuleLayerParams(n_dims=n_dims, n_neurons=n_neurons, activation_radius=radius())
-    elif activation == "top-k":
+    layer = {"n_dims": n_dims, "n_neurons": n_neurons, "activation": activation}
+    if activation is ActivationRule.RADIUS:
+        granule = GranuleLayerParams(**layer, activation_radius=radius())
+    elif activation is ActivationRule.TOP_K:
         top_k = config.top_k
         if top_k is None:
             expected = n_neurons * float(theory.activation_probability(n_dims, radius()))
             top_k = max(1, min(n_neurons, round(expected)))
-        granule = GranuleLayerParams(
-            n_dims=n_dims, n_neurons=n_neurons, inhibition="top_k", top_k=top_k
-        )
+        granule = GranuleLayerParams(**layer, top_k=top_k)
     else:
-        granule = GranuleLayerParams(
-            n_dims=n_dims,
-            n_neurons=n_neurons,
-            wiring="selected",
-            n_inputs=g.n_inputs or 4,
-        )
+        granule = GranuleLayerParams(**layer, n_inputs=g.n_inputs or 4)
     dynamics = poisson_dynamics() if config.mode == "poisson" else base.dynamics
     device = DeviceParams(device=config.device, codegen_target=base.device.codegen_target)
     return base.replace(granule=granule, dynamics=dynamics, device=device)
-
-
-def resolve_config(config: CompareConfig) -> tuple[CircuitParams, tuple[int, ...]]:
-    """Validate a config against its preset before any work: circuit parameters and noise levels.
-
-    Parameters
-    ----------
-    config : CompareConfig
-
-    Returns
-    -------
-    params : CircuitParams
-    noise_levels : tuple of int
-        The config's levels sorted, or 7 levels from 0 to the equivalent radius.
-    """
-    params = build_circuit_params(config)
-    n = params.granule.n_dims
-    d_eff = equivalent_radius(params.granule)
-    if d_eff < 2:
-        raise ValueError(
-            "the (equivalent) activation radius must be >= 2, since the beta fits use distances "
-            f"t = 0..d-1; got {d_eff} for activation {_activation_name(params.granule)!r}"
-        )
-    levels = config.noise_levels
-    if levels is None:
-        levels = tuple(sorted({round(x) for x in np.linspace(0, d_eff, 7)}))
-    if max(levels) > n:
-        raise ValueError(f"noise_levels must be in [0, n_dims={n}]; got {max(levels)}")
-    return params, tuple(sorted(int(level) for level in levels))
 
 
 def nearest_radius(n_dims: int, probability: float) -> int:
@@ -324,68 +391,229 @@ def equivalent_radius(granule: GranuleLayerParams) -> int:
     Returns
     -------
     int
-        ``activation_radius`` in radius mode; otherwise the radius whose activation probability
-        is closest, on a log scale, to ``k / r`` (top-k) or ``2**-n_inputs`` (selected
-        coordinates). It is an approximation for those rules: their weights follow other laws.
+        ``activation_radius`` for the radius rule; otherwise the radius whose activation
+        probability is closest, on a log scale, to ``k / r`` (top-k) or ``2**-n_inputs``
+        (selected coordinates and hyperplanes, for a query with independent fair bits). It is
+        an approximation for those rules: their weights follow other laws.
     """
-    if granule.wiring == "selected":
-        probability = 2.0**-granule.n_inputs
-    elif granule.inhibition == "top_k":
+    rule = granule.activation
+    if rule is ActivationRule.RADIUS:
+        return int(granule.activation_radius)
+    if rule is ActivationRule.TOP_K:
         probability = granule.top_k / granule.n_neurons
     else:
-        return int(granule.activation_radius)
+        probability = 2.0**-granule.n_inputs
     return nearest_radius(granule.n_dims, probability)
 
 
-@dataclass
-class Comparison:
-    """Everything the comparison measured.
+def configure(config: CompareConfig) -> ResolvedConfig:
+    """Stage 1: validate a config against its preset before any work and derive what it fixes.
+
+    Parameters
+    ----------
+    config : CompareConfig
+
+    Returns
+    -------
+    ResolvedConfig
+    """
+    if not isinstance(config, CompareConfig):
+        raise TypeError(f"config must be a CompareConfig; got {type(config).__name__}")
+    params = build_circuit_params(config)
+    n = params.granule.n_dims
+    d_eff = equivalent_radius(params.granule)
+    if d_eff < 2:
+        raise ValueError(
+            "the (equivalent) activation radius must be >= 2, since the beta fits use distances "
+            f"t = 0..d-1; got {d_eff} for activation {params.granule.activation.value!r}"
+        )
+    levels = config.noise_levels
+    if levels is None:
+        levels = tuple(sorted({round(x) for x in np.linspace(0, d_eff, 7)}))
+    if max(levels) > n:
+        raise ValueError(f"noise_levels must be in [0, n_dims={n}]; got {max(levels)}")
+    return ResolvedConfig(
+        config=config,
+        params=params,
+        noise_levels=tuple(sorted(int(level) for level in levels)),
+        equivalent_radius=d_eff,
+        generators=Generators.from_seed(config.seed),
+    )
+
+
+# --------------------------------------------------------------------------- wiring and queries
+
+
+@dataclass(frozen=True, kw_only=True)
+class Wired:
+    """Stage 2: what both engines are given.
 
     Attributes
     ----------
-    config : CompareConfig
-    params : CircuitParams
-    results : dict
-        The ``results.json`` payload (schema in ``docs/results_schema.md``).
-    readout : Readout
-        The circuit's read of every query (noise levels in order).
-    figure_data : dict
-        Plain arrays for the figures.
-    wall_time_s : float
+    wiring : Wiring
+        The granule-cell addresses, shared by the circuit and NeuronSDM.
+    patterns : Tensor of shape (n_patterns, n_dims), uint8
+        Stored addresses.
+    values : Tensor of shape (n_patterns, n_dims), float64
+        Stored values (the patterns themselves: autoassociative).
+    queries : Tensor of shape (n_queries_total, n_dims), uint8
+        Noisy copies of stored patterns, noise levels in order.
+    targets : Tensor of shape (n_queries_total,), int64
+        The pattern each query was made from.
+    noise : ndarray of int, shape (n_queries_total,)
+        Bits flipped in each query.
     """
 
-    config: CompareConfig
-    params: CircuitParams
-    results: dict
+    wiring: Wiring
+    patterns: torch.Tensor
+    values: torch.Tensor
+    queries: torch.Tensor
+    targets: torch.Tensor
+    noise: np.ndarray
+
+
+def wire(resolved: ResolvedConfig) -> Wired:
+    """Stage 2: sample the wiring, the patterns and the noisy queries.
+
+    Parameters
+    ----------
+    resolved : ResolvedConfig
+
+    Returns
+    -------
+    Wired
+    """
+    g, gens = resolved.granule, resolved.generators
+    wiring = sample_wiring(g, generator=gens.wiring)
+    patterns = random_addresses(resolved.config.n_patterns, g.n_dims, generator=gens.patterns)
+    queries, targets, noise = _noise_queries(
+        patterns, resolved.noise_levels, resolved.config.n_queries, gens.queries
+    )
+    return Wired(
+        wiring=wiring,
+        patterns=patterns,
+        values=patterns.double(),
+        queries=queries,
+        targets=targets,
+        noise=noise.numpy(),
+    )
+
+
+def _noise_queries(patterns, levels, n_queries, generator):
+    """Queries at exactly ``level`` flipped bits from randomly chosen stored patterns."""
+    m = patterns.shape[0]
+    targets, queries, noise = [], [], []
+    for level in levels:
+        index = torch.randint(m, (n_queries,), generator=generator)
+        queries.append(flip_bits(patterns[index], int(level), generator=generator))
+        targets.append(index)
+        noise.append(torch.full((n_queries,), int(level)))
+    return torch.cat(queries), torch.cat(targets), torch.cat(noise)
+
+
+# --------------------------------------------------------------------------- engines
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineOutputs:
+    """Stage 3: what every engine returned, as plain arrays (no Brian2 object).
+
+    Attributes
+    ----------
+    readout : Readout
+        The circuit's read of every query.
+    raster : dict or None
+        Granule spikes and Purkinje/DCN rates of the last write and first read window
+        (:meth:`cerebellum.protocol.Protocol.raster`); None with cpp_standalone.
+    circuit_recall : RecallResult or None
+        Iterated reads through the circuit; None with cpp_standalone (no snapshots).
+    memories : dict of str to Memory
+        The mirror's engines, written (:func:`mirror_memories`).
+    weights, outputs : dict of str to ndarray
+        Per engine, ``circuit`` first: pattern weights (n_queries_total, n_patterns) and reads
+        (n_queries_total, n_dims), float64.
+    """
+
     readout: Readout
-    figure_data: dict = field(default_factory=dict)
-    wall_time_s: float = 0.0
+    raster: dict | None
+    circuit_recall: RecallResult | None
+    memories: dict[str, Memory]
+    weights: dict[str, np.ndarray]
+    outputs: dict[str, np.ndarray]
 
     @property
-    def exact_agreement_failed(self) -> bool:
-        """Deterministic mode only: the circuit and NeuronSDM differ by more than 1e-9."""
-        check = self.results["exact_check"]
-        return check["applies"] and not check["passed"]
+    def engines(self) -> list[str]:
+        """Engine names in order, ``circuit`` first."""
+        return list(self.weights)
 
 
-class _CircuitMemory(Memory):
-    """Reads through the spiking circuit, so :func:`models.recall.recall` can iterate it."""
+def run_engines(
+    resolved: ResolvedConfig, wired: Wired, *, progress: Progress | None = None
+) -> EngineOutputs:
+    """Stage 3: write and read the circuit, then the mirror, on the same wiring and queries.
 
-    def __init__(self, protocol, n_dims: int) -> None:
-        super().__init__()
-        self.protocol = protocol
-        self.n_dims = n_dims
+    Parameters
+    ----------
+    resolved : ResolvedConfig
+    wired : Wired
+    progress : callable, optional
+        Called with a label as each step starts.
 
-    def write(self, addresses, values):  # pragma: no cover - writes go through the protocol
-        raise NotImplementedError("the circuit is written through its Protocol")
+    Returns
+    -------
+    EngineOutputs
+    """
+    step = progress or _silent
+    step("simulating the circuit (write + read)")
+    readout, raster, circuit_recall = _run_circuit(resolved, wired, step)
+    step("mirror: NeuronSDM, PatternSDM, attention")
+    device = resolved.config.torch_device
+    memories = mirror_memories(
+        wired.wiring, wired.patterns, wired.values, resolved.equivalent_radius, torch_device=device
+    )
+    weights, outputs = _mirror_weights_outputs(memories, wired.queries.to(device))
+    return EngineOutputs(
+        readout=readout,
+        raster=raster,
+        circuit_recall=circuit_recall,
+        memories=memories,
+        weights={"circuit": readout.pattern_weights, **weights},
+        outputs={"circuit": readout.read, **outputs},
+    )
 
-    def weights(self, queries):  # pragma: no cover - weights come from the Readout
-        raise NotImplementedError("circuit weights come from the Readout")
 
-    def read(self, queries: torch.Tensor) -> torch.Tensor:
-        self.protocol.restore("written")
-        readout = self.protocol.read(queries.cpu().numpy())
-        return torch.from_numpy(readout.read)
+def _run_circuit(resolved: ResolvedConfig, wired: Wired, step: Progress):
+    """The circuit's Readout, raster and recall (the last two at runtime only)."""
+    from cerebellum.circuit import build_circuit
+    from cerebellum.protocol import Protocol, run_protocol
+
+    params, config = resolved.params, resolved.config
+    brian_rng = resolved.generators.brian
+    if params.device.device != "runtime":
+        result = run_protocol(
+            params, wired.wiring, wired.patterns, wired.values, [wired.queries], rng=brian_rng
+        )
+        return result.readouts[0], None, None
+    circuit = build_circuit(
+        params,
+        wired.wiring,
+        n_values=wired.values.shape[1],
+        n_pattern_channels=config.n_patterns,
+        rng=brian_rng,
+    )
+    protocol = Protocol(circuit)
+    protocol.write(wired.patterns, wired.values)
+    protocol.store("written")
+    readout = protocol.read(wired.queries)
+    raster = protocol.raster(config.n_patterns - 1, 2)  # the last write, the first read
+    step("iterating reads through the circuit (recall)")
+    circuit_recall = recall(
+        protocol.frozen_reader("written"),
+        wired.queries,
+        max_steps=config.recall_steps,
+        binarize=True,
+    )
+    return readout, raster, circuit_recall
 
 
 def mirror_memories(wiring, patterns, values, d_eff: int, *, torch_device: str = "cpu"):
@@ -421,28 +649,170 @@ def mirror_memories(wiring, patterns, values, d_eff: int, *, torch_device: str =
     return memories
 
 
-def _generators(seed: int) -> dict[str, object]:
-    names = ("wiring", "patterns", "queries", "brian", "sweep")
-    children = np.random.SeedSequence(seed).spawn(len(names))
-    out = {}
-    for name, child in zip(names, children, strict=True):
-        if name == "brian":
-            out[name] = np.random.default_rng(child)
-        else:
-            out[name] = torch.Generator().manual_seed(int(child.generate_state(1)[0]))
-    return out
+def _mirror_weights_outputs(memories: dict[str, Memory], queries) -> tuple[dict, dict]:
+    weights, outputs = {}, {}
+    for name, memory in memories.items():
+        weights[name] = memory.weights(queries).double().cpu().numpy()
+        outputs[name] = memory.read(queries).double().cpu().numpy()
+    return weights, outputs
 
 
-def _noise_queries(patterns, levels, n_queries, generator):
-    """Queries at exactly ``level`` flipped bits from randomly chosen stored patterns."""
-    m = patterns.shape[0]
-    targets, queries, noise = [], [], []
-    for level in levels:
-        index = torch.randint(m, (n_queries,), generator=generator)
-        queries.append(flip_bits(patterns[index], int(level), generator=generator))
-        targets.append(index)
-        noise.append(torch.full((n_queries,), int(level)))
-    return torch.cat(queries), torch.cat(targets), torch.cat(noise)
+# --------------------------------------------------------------------------- analysis
+
+
+@dataclass(frozen=True, kw_only=True)
+class Analysis:
+    """Stage 4: every measurement, JSON-ready except ``distances`` and ``learned``.
+
+    Attributes
+    ----------
+    agreement : dict
+        ``{"<a>__vs__<b>": {metric: [summary per noise level]}}`` for every engine pair.
+    recall : dict
+        Per engine: ``exact_fraction``, ``bits_wrong``, ``converged_fraction`` per level.
+    distances : ndarray of int, shape (n_queries_total, n_patterns)
+        Hamming distance of every query to every pattern.
+    circuit_beta : dict
+        The circuit's OLS beta with its interval and the theory values it is set against, or
+        ``{"beta": None, "reason": ...}``.
+    theory_betas : dict of str to float
+        :func:`models.theory.fit_beta` at the equivalent radius, per method.
+    optimal_radii : dict
+        Per criterion: ``radius`` and its OLS ``beta_ols`` (None below d = 2).
+    learned : LearnedBetas
+        Learned betas of QK-normalised Transformers.
+    neuron_sweep : list of dict
+        :func:`neuron_count_sweep`.
+    exact_check : dict
+        :func:`exact_check` of the circuit against NeuronSDM.
+    """
+
+    agreement: dict
+    recall: dict
+    distances: np.ndarray
+    circuit_beta: dict
+    theory_betas: dict[str, float]
+    optimal_radii: dict
+    learned: LearnedBetas
+    neuron_sweep: list[dict]
+    exact_check: dict
+
+
+def analyse(
+    resolved: ResolvedConfig,
+    wired: Wired,
+    engines: EngineOutputs,
+    *,
+    progress: Progress | None = None,
+) -> Analysis:
+    """Stage 4: agreement, recall, betas, the neuron-count sweep and the exact check.
+
+    Parameters
+    ----------
+    resolved : ResolvedConfig
+    wired : Wired
+    engines : EngineOutputs
+    progress : callable, optional
+        Called with a label as each step starts.
+
+    Returns
+    -------
+    Analysis
+    """
+    step = progress or _silent
+    config, g = resolved.config, resolved.granule
+    levels, d_eff = resolved.noise_levels, resolved.equivalent_radius
+    device = config.torch_device
+    queries_on_device = wired.queries.to(device)
+
+    step("agreement metrics")
+    agreement = _agreement(engines.weights, engines.outputs, wired.noise, levels)
+
+    step("recall for every engine")
+    outcomes = {
+        name: recall(memory, queries_on_device, max_steps=config.recall_steps, binarize=True)
+        for name, memory in engines.memories.items()
+    }
+    if engines.circuit_recall is not None:
+        outcomes = {"circuit": engines.circuit_recall, **outcomes}
+    target_bits = wired.patterns[wired.targets]
+    recall_summary = {
+        name: _recall_summary(outcome, target_bits, wired.noise, levels)
+        for name, outcome in outcomes.items()
+    }
+
+    step("beta from the circuit")
+    distances = hamming_distances(wired.queries, wired.patterns).numpy()
+    theory_betas = {
+        method: theory.fit_beta(g.n_dims, d_eff, method=method).beta for method in BETA_METHODS
+    }
+    circuit_beta = _circuit_beta(
+        engines.readout, distances, g.n_dims, d_eff, theory_ols=theory_betas["ols"]
+    )
+    optimal = {}
+    for criterion in OPTIMAL_CRITERIA:
+        radius = int(
+            theory.optimal_radius(
+                g.n_dims, config.n_patterns, n_neurons=g.n_neurons, criterion=criterion
+            )
+        )
+        beta = float(theory.fit_beta(g.n_dims, radius).beta) if radius >= 2 else None
+        optimal[criterion] = {"radius": radius, "beta_ols": beta}
+    learned = learned_qknorm_betas()
+
+    step("neuron-count sweep (mirror)")
+    sweep = neuron_count_sweep(
+        g,
+        wired.patterns,
+        wired.queries,
+        factors=config.neuron_sweep,
+        d_eff=d_eff,
+        generator=resolved.generators.sweep,
+        torch_device=device,
+    )
+
+    exact = exact_check(
+        engines.weights["circuit"],
+        engines.weights["neuron_sdm"],
+        engines.outputs["circuit"],
+        engines.outputs["neuron_sdm"],
+        engines.readout.active_granule,
+        engines.memories["neuron_sdm"].active(queries_on_device).cpu().numpy(),
+        applies=resolved.params.dynamics.mode == "deterministic",
+    )
+    return Analysis(
+        agreement=agreement,
+        recall=recall_summary,
+        distances=distances,
+        circuit_beta=circuit_beta,
+        theory_betas=theory_betas,
+        optimal_radii=optimal,
+        learned=learned,
+        neuron_sweep=sweep,
+        exact_check=exact,
+    )
+
+
+def _agreement(weights: dict, outputs: dict, noise: np.ndarray, levels) -> dict:
+    """Every metric for every engine pair, summarised per noise level."""
+    agreement = {}
+    for a, b in itertools.combinations(weights, 2):
+        by_metric = _pair_metrics(weights[a], weights[b], outputs[a], outputs[b])
+        agreement[f"{a}__vs__{b}"] = {
+            metric: [_summary(per_query[noise == level]) for level in levels]
+            for metric, per_query in by_metric.items()
+        }
+    return agreement
+
+
+def _recall_summary(outcome: RecallResult, target_bits, noise: np.ndarray, levels) -> dict:
+    wrong = bits_wrong(outcome.final.cpu(), target_bits).numpy()
+    converged = outcome.converged.cpu().numpy()
+    return {
+        "exact_fraction": [float(np.mean(wrong[noise == level] == 0)) for level in levels],
+        "bits_wrong": [_summary(wrong[noise == level]) for level in levels],
+        "converged_fraction": [float(np.mean(converged[noise == level])) for level in levels],
+    }
 
 
 def _rowwise(metric, a: np.ndarray, b: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -477,30 +847,34 @@ def _summary(values: np.ndarray) -> dict:
     return {**out, "mean": float(s.mean), "ci_low": float(s.low), "ci_high": float(s.high)}
 
 
-def _mirror_weights_outputs(memories: dict[str, Memory], queries) -> tuple[dict, dict]:
-    weights, outputs = {}, {}
-    for name, memory in memories.items():
-        weights[name] = memory.weights(queries).double().cpu().numpy()
-        outputs[name] = memory.read(queries).double().cpu().numpy()
-    return weights, outputs
-
-
-def neuron_count_sweep(config, params, patterns, queries, d_eff, generator) -> list[dict]:
+def neuron_count_sweep(
+    granule: GranuleLayerParams,
+    patterns: torch.Tensor,
+    queries: torch.Tensor,
+    *,
+    factors,
+    d_eff: int,
+    generator: torch.Generator,
+    torch_device: str = "cpu",
+) -> list[dict]:
     """Mirror only: NeuronSDM's gap to PatternSDM and its agreement with attention against r.
 
-    For each factor f in ``config.neuron_sweep`` a fresh population of ``round(f r)`` neurons is
-    sampled from ``generator`` (top-k scales k by f too, so the activation fraction stays), the
-    same patterns are written and the same queries read.
+    For each factor f in ``factors`` a fresh population of ``round(f r)`` neurons is sampled
+    from ``generator`` (top-k scales k by f too, so the activation fraction stays), the same
+    patterns are written and the same queries read.
 
     Parameters
     ----------
-    config : CompareConfig
-    params : CircuitParams
+    granule : GranuleLayerParams
+        The circuit's granule layer (r and the activation rule).
     patterns : Tensor of shape (n_patterns, n_dims), uint8
     queries : Tensor of shape (n_queries, n_dims), uint8
+    factors : sequence of float
+        Multiples of r.
     d_eff : int
         Equivalent radius for PatternSDM and the attention beta.
     generator : torch.Generator
+    torch_device : str
 
     Returns
     -------
@@ -509,8 +883,7 @@ def neuron_count_sweep(config, params, patterns, queries, d_eff, generator) -> l
         ``weight_tv_to_pattern_sdm``, ``output_cosine_to_pattern_sdm`` and
         ``output_cosine_to_attention_ols``.
     """
-    g = params.granule
-    device = config.torch_device
+    g, device = granule, torch_device
     values = patterns.double().to(device)
     reference = PatternSDM(g.n_dims, d_eff).to(device)
     reference.write(patterns.to(device), values)
@@ -521,13 +894,14 @@ def neuron_count_sweep(config, params, patterns, queries, d_eff, generator) -> l
     out_ref = reference.read(q).double().cpu().numpy()
     out_att = attention.read(q).double().cpu().numpy()
     rows = []
-    sizes = sorted({max(1, round(g.n_neurons * factor)) for factor in config.neuron_sweep})
+    sizes = sorted({max(1, round(g.n_neurons * factor)) for factor in factors})
     for n_neurons in sizes:
-        granule = dataclasses.replace(g, n_neurons=n_neurons)
-        if g.inhibition == "top_k":  # keep the activation fraction k / r
-            top_k = max(1, min(n_neurons, round(g.top_k * n_neurons / g.n_neurons)))
-            granule = dataclasses.replace(granule, top_k=top_k)
-        memory = sample_wiring(granule, generator=generator).mirror(g.n_dims)
+        changes = {"n_neurons": n_neurons}
+        if g.activation is ActivationRule.TOP_K:  # keep the activation fraction k / r
+            changes["top_k"] = max(1, min(n_neurons, round(g.top_k * n_neurons / g.n_neurons)))
+        memory = sample_wiring(dataclasses.replace(g, **changes), generator=generator).mirror(
+            g.n_dims
+        )
         memory = memory.to(device)
         memory.write(patterns.to(device), values)
         w = memory.weights(q).double().cpu().numpy()
@@ -545,14 +919,16 @@ def neuron_count_sweep(config, params, patterns, queries, d_eff, generator) -> l
     return rows
 
 
-def _circuit_beta(readout: Readout, distances: np.ndarray, n_dims: int, d_eff: int) -> dict:
+def _circuit_beta(
+    readout: Readout, distances: np.ndarray, n_dims: int, d_eff: int, *, theory_ols: float
+) -> dict:
     """OLS beta of log circuit intersection counts on cosine over pairs with distance < d.
 
     The same estimator is applied to the expected counts of theory at exactly the same
     (query, pattern) pairs (``theory_same_pairs_beta``): the theory fit over t = 0..d-1 weighs
     every distance once, the circuit's pairs weigh the noise levels that were queried, and
     log N is not exactly linear in the cosine, so only the same-pairs value is a like-for-like
-    reference for the circuit's interval.
+    reference for the circuit's interval. Both theory values are set against the interval.
     """
     counts = readout.pattern_intersections
     in_range = distances < max(d_eff, 1)
@@ -564,208 +940,13 @@ def _circuit_beta(readout: Readout, distances: np.ndarray, n_dims: int, d_eff: i
     out = asdict(estimate)
     out["distance_range"] = [0, int(max(d_eff, 1) - 1)]
     expected = np.exp(theory.log_circle_intersection(n_dims, d_eff, distances[in_range]))
-    out["theory_same_pairs_beta"] = estimate_beta(cosines, expected).beta
+    same = estimate_beta(cosines, expected).beta
+    out["theory_same_pairs_beta"] = same
+    out["theory_ols_beta"] = theory_ols
+    out["theory_ols_inside_ci"] = bool(out["ci_low"] <= theory_ols <= out["ci_high"])
+    out["difference_to_theory_ols"] = out["beta"] - theory_ols
+    out["theory_same_pairs_inside_ci"] = bool(out["ci_low"] <= same <= out["ci_high"])
     return out
-
-
-def run_comparison(
-    config: CompareConfig, *, progress: Callable[[str], None] | None = None
-) -> Comparison:
-    """Run the circuit and the mirror on one wiring and measure how they agree.
-
-    Parameters
-    ----------
-    config : CompareConfig
-    progress : callable, optional
-        Called with a short label as each stage starts (the CLI drives a tqdm bar with it).
-
-    Returns
-    -------
-    Comparison
-    """
-    from cerebellum.circuit import build_circuit
-    from cerebellum.protocol import Protocol, run_protocol
-
-    step = progress or (lambda label: None)
-    started = time.perf_counter()
-    params, levels = resolve_config(config)
-    g = params.granule
-    n, m = g.n_dims, config.n_patterns
-    d_eff = equivalent_radius(g)
-    gens = _generators(config.seed)
-
-    step("sampling wiring and patterns")
-    wiring = sample_wiring(g, generator=gens["wiring"])
-    patterns = random_addresses(m, n, generator=gens["patterns"])
-    values = patterns.double()
-    queries, targets, noise = _noise_queries(patterns, levels, config.n_queries, gens["queries"])
-
-    step("simulating the circuit (write + read)")
-    circuit_recall = None
-    raster = None
-    if params.device.device == "runtime":
-        circuit = build_circuit(params, wiring, n_values=n, n_pattern_channels=m, rng=gens["brian"])
-        protocol = Protocol(circuit)
-        protocol.write(patterns, values)
-        protocol.store("written")
-        readout = protocol.read(queries)
-        raster = _raster_data(protocol, m)
-        step("iterating reads through the circuit (recall)")
-        circuit_recall = recall(
-            _CircuitMemory(protocol, n), queries, max_steps=config.recall_steps, binarize=True
-        )
-    else:
-        result = run_protocol(params, wiring, patterns, values, [queries], rng=gens["brian"])
-        readout = result.readouts[0]
-
-    step("mirror: NeuronSDM, PatternSDM, attention")
-    device = config.torch_device
-    memories = mirror_memories(wiring, patterns, values, d_eff, torch_device=device)
-    mirror = memories["neuron_sdm"]
-    q_dev = queries.to(device)
-    weights, outputs = _mirror_weights_outputs(memories, q_dev)
-    weights = {"circuit": readout.pattern_weights, **weights}
-    outputs = {"circuit": readout.read, **outputs}
-
-    step("agreement metrics")
-    engines = list(weights)
-    noise_np = noise.numpy()
-    per_query = {}
-    for a, b in itertools.combinations(engines, 2):
-        per_query[f"{a}__vs__{b}"] = _pair_metrics(weights[a], weights[b], outputs[a], outputs[b])
-    agreement = {
-        pair: {
-            metric: [_summary(values_[noise_np == level]) for level in levels]
-            for metric, values_ in by_metric.items()
-        }
-        for pair, by_metric in per_query.items()
-    }
-
-    step("recall for every engine")
-    recall_results = {}
-    target_bits = patterns[targets]
-    for name, memory in memories.items():
-        outcome = recall(memory, q_dev, max_steps=config.recall_steps, binarize=True)
-        recall_results[name] = outcome
-    if circuit_recall is not None:
-        recall_results = {"circuit": circuit_recall, **recall_results}
-    recall_summary = {}
-    for name, outcome in recall_results.items():
-        wrong = bits_wrong(outcome.final.cpu(), target_bits).numpy()
-        recall_summary[name] = {
-            "exact_fraction": [float(np.mean(wrong[noise_np == lv] == 0)) for lv in levels],
-            "bits_wrong": [_summary(wrong[noise_np == lv]) for lv in levels],
-            "converged_fraction": [
-                float(np.mean(outcome.converged.cpu().numpy()[noise_np == lv])) for lv in levels
-            ],
-        }
-
-    step("beta from the circuit")
-    distances = hamming_distances(queries, patterns).numpy()  # (n_queries, n_patterns)
-    circuit_beta = _circuit_beta(readout, distances, n, d_eff)
-    theory_fits = {method: theory.fit_beta(n, d_eff, method=method) for method in BETA_METHODS}
-    ols = theory_fits["ols"].beta
-    if circuit_beta.get("beta") is not None:
-        circuit_beta["theory_ols_beta"] = ols
-        circuit_beta["theory_ols_inside_ci"] = bool(
-            circuit_beta["ci_low"] <= ols <= circuit_beta["ci_high"]
-        )
-        circuit_beta["difference_to_theory_ols"] = circuit_beta["beta"] - ols
-        same = circuit_beta["theory_same_pairs_beta"]
-        circuit_beta["theory_same_pairs_inside_ci"] = bool(
-            circuit_beta["ci_low"] <= same <= circuit_beta["ci_high"]
-        )
-    optimal = {}
-    for criterion in ("snr", "memory", "critical_distance"):
-        radius = int(theory.optimal_radius(n, m, n_neurons=g.n_neurons, criterion=criterion))
-        beta = float(theory.fit_beta(n, radius).beta) if radius >= 2 else None
-        optimal[criterion] = {"radius": radius, "beta_ols": beta}
-    learned = learned_qknorm_betas()
-
-    step("neuron-count sweep (mirror)")
-    sweep = neuron_count_sweep(config, params, patterns, queries, d_eff, gens["sweep"])
-
-    exact = exact_check(
-        weights["circuit"],
-        weights["neuron_sdm"],
-        outputs["circuit"],
-        outputs["neuron_sdm"],
-        readout.active_granule,
-        mirror.active(q_dev).cpu().numpy(),
-        applies=params.dynamics.mode == "deterministic",
-    )
-    active_counts = readout.active_granule.sum(axis=1)
-
-    results = {
-        "schema_version": RESULTS_SCHEMA_VERSION,
-        "config": _config_dict(config),
-        "circuit": {
-            "preset": params.name,
-            "n_dims": n,
-            "n_neurons": g.n_neurons,
-            "n_patterns": m,
-            "activation": _activation_name(g),
-            "activation_radius": g.activation_radius,
-            "equivalent_radius": d_eff,
-            "top_k": g.top_k,
-            "n_inputs": g.n_inputs,
-            "mode": params.dynamics.mode,
-            "device": params.device.device,
-            "active_granule_fraction": _summary(active_counts / g.n_neurons),
-        },
-        "noise_levels": list(levels),
-        "n_queries_per_level": config.n_queries,
-        "engines": engines,
-        "metrics": list(WEIGHT_METRICS + OUTPUT_METRICS),
-        "agreement": agreement,
-        "recall": recall_summary,
-        "beta": {
-            "circuit": circuit_beta,
-            "theory": {method: fit.beta for method, fit in theory_fits.items()},
-            "optimal_radii": optimal,
-            "learned_transformer": {
-                "citation": learned.citation,
-                "n": int(learned.beta.size),
-                "mean": float(learned.beta.mean()),
-                "min": float(learned.beta.min()),
-                "max": float(learned.beta.max()),
-            },
-        },
-        "neuron_sweep": sweep,
-        "exact_check": exact,
-    }
-    figure_data = {
-        "distances": distances.ravel(),
-        "weights": {
-            "circuit": weights["circuit"].ravel(),
-            "pattern_sdm (theory)": weights["pattern_sdm"].ravel(),
-            "attention (ols)": weights["attention_ols"].ravel(),
-        },
-        "betas": {
-            "circuit": circuit_beta.get("beta"),
-            **{f"theory {k}": v for k, v in results["beta"]["theory"].items()},
-            **{
-                f"optimal {k} (d={v['radius']})": v["beta_ols"]
-                for k, v in optimal.items()
-                if v["beta_ols"] is not None
-            },
-        },
-        "circuit_interval": (
-            (circuit_beta["ci_low"], circuit_beta["ci_high"])
-            if circuit_beta.get("beta") is not None
-            else None
-        ),
-        "learned_betas": learned.beta,
-        "raster": raster,
-    }
-    return Comparison(
-        config=config,
-        params=params,
-        results=results,
-        readout=readout,
-        figure_data=figure_data,
-        wall_time_s=time.perf_counter() - started,
-    )
 
 
 def exact_check(
@@ -813,42 +994,173 @@ def exact_check(
     }
 
 
-def _activation_name(granule: GranuleLayerParams) -> str:
-    if granule.wiring == "selected":
-        return "selected-coordinate"
-    return "top-k" if granule.inhibition == "top_k" else "radius"
+# --------------------------------------------------------------------------- results
 
 
-def _config_dict(config: CompareConfig) -> dict:
-    out = asdict(config)
-    out["noise_levels"] = None if config.noise_levels is None else list(config.noise_levels)
-    out["neuron_sweep"] = list(config.neuron_sweep)
-    return out
+@dataclass(frozen=True)
+class Comparison:
+    """Everything the comparison measured.
 
-
-def _raster_data(protocol, n_patterns: int) -> dict:
-    """Granule spikes and Purkinje/DCN rates of the last write window and the first read window.
-
-    Called right after the first read, so the monitors hold the writes and one read set.
+    Attributes
+    ----------
+    config : CompareConfig
+    params : CircuitParams
+    results : dict
+        The ``results.json`` payload (schema in ``docs/results_schema.md``).
+    readout : Readout
+        The circuit's read of every query (noise levels in order).
+    figure_data : dict
+        Plain arrays for the figures.
+    wall_time_s : float
     """
-    circuit = protocol.circuit
-    window_s = float(circuit.window_duration)
-    start_s = (n_patterns - 1) * window_s
-    stop_s = start_s + 2 * window_s
-    half_step = 0.5 * float(circuit.params.dynamics.dt)
 
-    def select(monitor, *names):
-        t = np.asarray(monitor.t_)
-        keep = (t >= start_s - half_step) & (t < stop_s - half_step)
-        out = {"times_s": t[keep], "cells": np.asarray(monitor.i)[keep]}
-        for name in names:
-            out[name] = np.asarray(monitor.variables[name].get_value(), dtype=float)[keep]
-        return out
+    config: CompareConfig
+    params: CircuitParams
+    results: dict
+    readout: Readout
+    figure_data: dict
+    wall_time_s: float
 
+    @property
+    def exact_agreement_failed(self) -> bool:
+        """Deterministic mode only: the circuit and NeuronSDM differ by more than 1e-9."""
+        check = self.results["exact_check"]
+        return check["applies"] and not check["passed"]
+
+
+def assemble(
+    resolved: ResolvedConfig,
+    engines: EngineOutputs,
+    analysis: Analysis,
+    *,
+    wall_time_s: float = 0.0,
+) -> Comparison:
+    """Stage 5: the ``results.json`` payload and the figures' arrays.
+
+    Parameters
+    ----------
+    resolved : ResolvedConfig
+    engines : EngineOutputs
+    analysis : Analysis
+    wall_time_s : float
+        Duration of the run so far.
+
+    Returns
+    -------
+    Comparison
+    """
+    return Comparison(
+        config=resolved.config,
+        params=resolved.params,
+        results=_results_payload(resolved, engines, analysis),
+        readout=engines.readout,
+        figure_data=_figure_data(engines, analysis),
+        wall_time_s=wall_time_s,
+    )
+
+
+def _results_payload(resolved: ResolvedConfig, engines: EngineOutputs, analysis: Analysis) -> dict:
+    params, g, config = resolved.params, resolved.granule, resolved.config
+    active_counts = engines.readout.active_granule.sum(axis=1)
+    learned = analysis.learned
     return {
-        "window_s": window_s,
-        "start_s": start_s,
-        "granule": select(circuit.monitors["granule_spikes"]),
-        "purkinje": select(circuit.monitors["purkinje"], "rate"),
-        "dcn": select(circuit.monitors["dcn"], "rate"),
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "config": config.to_dict(),
+        "circuit": {
+            "preset": params.name,
+            "n_dims": g.n_dims,
+            "n_neurons": g.n_neurons,
+            "n_patterns": config.n_patterns,
+            "activation": g.activation.value,
+            "activation_radius": g.activation_radius,
+            "equivalent_radius": resolved.equivalent_radius,
+            "top_k": g.top_k,
+            "n_inputs": g.n_inputs,
+            "mode": params.dynamics.mode,
+            "device": params.device.device,
+            "active_granule_fraction": _summary(active_counts / g.n_neurons),
+        },
+        "noise_levels": list(resolved.noise_levels),
+        "n_queries_per_level": config.n_queries,
+        "engines": engines.engines,
+        "metrics": list(WEIGHT_METRICS + OUTPUT_METRICS),
+        "agreement": analysis.agreement,
+        "recall": analysis.recall,
+        "beta": {
+            "circuit": analysis.circuit_beta,
+            "theory": dict(analysis.theory_betas),
+            "optimal_radii": analysis.optimal_radii,
+            "learned_transformer": {
+                "citation": learned.citation,
+                "n": int(learned.beta.size),
+                "mean": float(learned.beta.mean()),
+                "min": float(learned.beta.min()),
+                "max": float(learned.beta.max()),
+            },
+        },
+        "neuron_sweep": analysis.neuron_sweep,
+        "exact_check": analysis.exact_check,
     }
+
+
+def _figure_data(engines: EngineOutputs, analysis: Analysis) -> dict:
+    circuit_beta = analysis.circuit_beta
+    measured = circuit_beta.get("beta") is not None
+    return {
+        "distances": analysis.distances.ravel(),
+        "weights": {
+            "circuit": engines.weights["circuit"].ravel(),
+            "pattern_sdm (theory)": engines.weights["pattern_sdm"].ravel(),
+            "attention (ols)": engines.weights["attention_ols"].ravel(),
+        },
+        "betas": {
+            "circuit": circuit_beta.get("beta"),
+            **{f"theory {method}": beta for method, beta in analysis.theory_betas.items()},
+            **{
+                f"optimal {criterion} (d={optimum['radius']})": optimum["beta_ols"]
+                for criterion, optimum in analysis.optimal_radii.items()
+                if optimum["beta_ols"] is not None
+            },
+        },
+        "circuit_interval": (
+            (circuit_beta["ci_low"], circuit_beta["ci_high"]) if measured else None
+        ),
+        "learned_betas": analysis.learned.beta,
+        "raster": engines.raster,
+    }
+
+
+# --------------------------------------------------------------------------- the job
+
+
+def run_comparison(
+    config: CompareConfig | ResolvedConfig, *, progress: Progress | None = None
+) -> Comparison:
+    """Run the circuit and the mirror on one wiring and measure how they agree.
+
+    configure -> wire -> run engines -> analyse -> assemble (module docstring).
+
+    Parameters
+    ----------
+    config : CompareConfig or ResolvedConfig
+        A ResolvedConfig (from :func:`configure`) is used as it is, so a caller that validated
+        the config first does not resolve it again.
+    progress : callable, optional
+        Called with a short label as each step starts (the CLI drives a tqdm bar with it).
+
+    Returns
+    -------
+    Comparison
+    """
+    step = progress or _silent
+    started = time.perf_counter()
+    resolved = config if isinstance(config, ResolvedConfig) else configure(config)
+    step("sampling wiring and patterns")
+    wired = wire(resolved)
+    engines = run_engines(resolved, wired, progress=step)
+    analysis = analyse(resolved, wired, engines, progress=step)
+    return assemble(resolved, engines, analysis, wall_time_s=time.perf_counter() - started)
+
+
+def _silent(label: str) -> None:
+    """A progress callback that shows nothing."""
