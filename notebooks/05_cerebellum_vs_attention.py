@@ -40,7 +40,9 @@ SWEEP_QUERIES = 3 if SMOKE else 8
 import matplotlib.pyplot as plt
 import numpy as np
 
+from cerebellum import figures
 from cerebellum.compare import CompareConfig, run_comparison
+from cerebellum.report import agreement_curves
 
 config = CompareConfig(
     preset="default",
@@ -70,20 +72,13 @@ print("exact check (circuit vs NeuronSDM on the same neurons):", results["exact_
 # circle intersection; attention is $\mathrm{softmax}(\beta\cos)$ with the OLS $\beta$.
 
 # %%
-distances = comparison.figure_data["distances"]
-fig, ax = plt.subplots(figsize=(6.5, 4))
-for (name, weights), marker in zip(comparison.figure_data["weights"].items(), "osD", strict=False):
-    present = np.unique(distances)
-    means = np.array([weights[distances == t].mean() for t in present])
-    keep = means > 0
-    ax.plot(present[keep], means[keep], marker=marker, ms=4, ls="-", label=name)
+ax = figures.plot_weight_vs_distance(
+    comparison.figure_data["distances"],
+    comparison.figure_data["weights"],
+    n_dims=results["circuit"]["n_dims"],
+)
 ax.axvline(2 * radius + 0.5, color="gray", lw=0.5)
-ax.set_yscale("log")
-ax.set_xlabel("Hamming distance query - pattern (bits)")
-ax.set_ylabel("mean pattern weight")
 ax.set_title("the intersection is empty beyond t = 2d", fontsize=9)
-ax.legend(fontsize=8)
-fig.tight_layout()
 
 # %% [markdown]
 # ## beta measured from the circuit
@@ -103,22 +98,11 @@ rows.update({f"theory {method}": value for method, value in beta["theory"].items
 for criterion, optimum in beta["optimal_radii"].items():
     if optimum["beta_ols"] is not None:
         rows[f"optimal {criterion} (d={optimum['radius']})"] = optimum["beta_ols"]
-fig, ax = plt.subplots(figsize=(7, 3.5))
-ax.scatter(list(rows.values()), range(len(rows)), zorder=3)
-ax.errorbar(
-    circuit_beta["beta"],
-    0,
-    xerr=[
-        [circuit_beta["beta"] - circuit_beta["ci_low"]],
-        [circuit_beta["ci_high"] - circuit_beta["beta"]],
-    ],
-    color="C3",
-    capsize=4,
+figures.plot_beta_comparison(
+    rows,
+    circuit_interval=comparison.figure_data["circuit_interval"],
+    learned_betas=comparison.figure_data["learned_betas"],
 )
-ax.set_yticks(range(len(rows)), list(rows), fontsize=8)
-ax.set_xlabel("beta")
-ax.grid(axis="x", alpha=0.3)
-fig.tight_layout()
 learned = beta["learned_transformer"]
 print(
     f"circuit beta {circuit_beta['beta']:.3f} [{circuit_beta['ci_low']:.3f}, "
@@ -143,19 +127,10 @@ pairs = (
     "circuit__vs__attention_ols",
     "pattern_sdm__vs__attention_ols",
 )
-fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-for pair in pairs:
-    for ax, metric in zip(axes, ("output_cosine", "weight_tv"), strict=True):
-        summaries = results["agreement"][pair][metric]
-        mean = np.array([s["mean"] for s in summaries], dtype=float)
-        low = np.array([np.nan if s["ci_low"] is None else s["ci_low"] for s in summaries])
-        high = np.array([np.nan if s["ci_high"] is None else s["ci_high"] for s in summaries])
-        (line,) = ax.plot(levels, mean, "o-", ms=3, label=pair.replace("__vs__", " vs "))
-        ax.fill_between(levels, low, high, color=line.get_color(), alpha=0.15)
-        ax.set_xlabel("query noise (bits flipped)")
-        ax.set_ylabel(metric.replace("_", " "))
-axes[0].legend(fontsize=7)
-fig.tight_layout()
+fig, axes = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
+for ax, metric in zip(axes, ("output_cosine", "weight_tv"), strict=True):
+    curves = agreement_curves(results, metric, pairs)
+    figures.plot_agreement_vs_noise(levels, curves, ylabel=metric.replace("_", " "), ax=ax)
 
 # %%
 cosine = {

@@ -65,6 +65,7 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 
+from cerebellum.figures import plot_recall_vs_noise
 from models import theory
 from models.attention import AttentionMemory, ContinuousSDM, HopfieldMemory
 from models.recall import bits_wrong, flip_bits, perturb_to_cosine, recall
@@ -118,17 +119,6 @@ def exact_recall_fraction(memory, patterns, levels, n_queries, generator):
     return np.array(fractions)
 
 
-def plot_curves(levels, curves, *, xlabel, title, ax):
-    for name, fractions in curves.items():
-        style = "--" if name.startswith("attention") else "-"
-        ax.plot(levels, fractions, style, marker="o", ms=3, label=name)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("fraction recalled exactly")
-    ax.set_ylim(-0.03, 1.03)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=6)
-
-
 # %% [markdown]
 # ## Random patterns
 #
@@ -153,13 +143,8 @@ for column, (n_dims, n_patterns, n_neurons, levels) in enumerate(RANDOM_SETS):
         generator.set_state(query_state)  # identical queries for every memory
         curves[name] = exact_recall_fraction(memory, patterns, levels, N_QUERIES, generator)
     random_curves[n_dims] = (levels, curves, radii)
-    plot_curves(
-        levels,
-        curves,
-        xlabel="query noise (bits flipped)",
-        title=f"random patterns, n = {n_dims}, m = {n_patterns}",
-        ax=axes[0, column],
-    )
+    ax = plot_recall_vs_noise(levels, curves, ax=axes[0, column])
+    ax.set_title(f"random patterns, n = {n_dims}, m = {n_patterns}", fontsize=9)
 fig.tight_layout()
 for n_dims, (_levels, curves, radii) in random_curves.items():
     print(f"n = {n_dims}, optimal radii {radii}")
@@ -208,15 +193,8 @@ for name, memory in digit_memories.items():
     digit_curves[name] = exact_recall_fraction(
         memory, binary_digits, DIGIT_BIT_NOISE, N_QUERIES, generator
     )
-fig, ax = plt.subplots(figsize=(6.5, 4))
-plot_curves(
-    DIGIT_BIT_NOISE,
-    digit_curves,
-    xlabel="query noise (bits flipped)",
-    title=f"binarised digits, m = {N_DIGITS}",
-    ax=ax,
-)
-fig.tight_layout()
+ax = plot_recall_vs_noise(DIGIT_BIT_NOISE, digit_curves)
+ax.set_title(f"binarised digits, m = {N_DIGITS}", fontsize=9)
 for name, fractions in digit_curves.items():
     print(f"{name:45s}" + " ".join(f"{f:5.2f}" for f in fractions))
 
@@ -256,16 +234,10 @@ for cosine in DIGIT_COSINES:
         agreement = (unit * real_digits[targets]).sum(dim=1)
         real_curves[name].append(float((agreement > 0.99).double().mean()))
 real_curves = {name: np.array(values) for name, values in real_curves.items()}
-fig, ax = plt.subplots(figsize=(6.5, 4))
-plot_curves(
-    DIGIT_COSINES,
-    real_curves,
-    xlabel="query cosine to the stored image",
-    title=f"centred, L2-normalised digits, m = {N_DIGITS}",
-    ax=ax,
-)
+ax = plot_recall_vs_noise(DIGIT_COSINES, real_curves)
+ax.set_xlabel("query cosine to the stored image")
+ax.set_title(f"centred, L2-normalised digits, m = {N_DIGITS}", fontsize=9)
 ax.invert_xaxis()
-fig.tight_layout()
 for name, fractions in real_curves.items():
     print(f"{name:45s}" + " ".join(f"{f:5.2f}" for f in fractions))
 
@@ -301,6 +273,7 @@ circuit_patterns = random_addresses(CIRCUIT_PATTERNS, 64, generator=generator)
 circuit = build_circuit(params, wiring, n_values=64, rng=np.random.default_rng(streams[4]))
 protocol = Protocol(circuit)
 protocol.write(circuit_patterns.numpy(), circuit_patterns.to(torch.float64).numpy())
+protocol.store("written")
 
 targets = torch.randint(
     0, CIRCUIT_PATTERNS, (len(CIRCUIT_NOISE) * CIRCUIT_QUERIES,), generator=generator
@@ -308,13 +281,9 @@ targets = torch.randint(
 noise = torch.tensor(CIRCUIT_NOISE).repeat_interleave(CIRCUIT_QUERIES)
 queries = flip_bits(circuit_patterns[targets], noise, generator=generator)
 
-state = queries.numpy()
-for _step in range(MAX_STEPS):  # every row is read until all rows stop changing
-    updated = (protocol.read(state).read > 0.5).astype(np.uint8)
-    if np.array_equal(updated, state):
-        break
-    state = updated
-circuit_final = state
+# Every recall step is one read of the circuit, restored to its written state first.
+circuit_final = recall(protocol.frozen_reader("written"), queries, max_steps=MAX_STEPS).final
+circuit_final = circuit_final.numpy()
 
 mirror = wiring.mirror(64)
 mirror.write(circuit_patterns, circuit_patterns.to(torch.float64))
@@ -330,19 +299,12 @@ wrong = {
         attention_final, circuit_patterns[targets].numpy()
     ),
 }
-fig, ax = plt.subplots(figsize=(6.5, 4))
 circuit_curves = {
     name: np.array([np.mean(bits[noise.numpy() == level] == 0) for level in CIRCUIT_NOISE])
     for name, bits in wrong.items()
 }
-plot_curves(
-    CIRCUIT_NOISE,
-    circuit_curves,
-    xlabel="query noise (bits flipped)",
-    title=f"spiking circuit, r = {CIRCUIT_NEURONS}, d = 24, m = {CIRCUIT_PATTERNS}",
-    ax=ax,
-)
-fig.tight_layout()
+ax = plot_recall_vs_noise(CIRCUIT_NOISE, circuit_curves)
+ax.set_title(f"spiking circuit, r = {CIRCUIT_NEURONS}, d = 24, m = {CIRCUIT_PATTERNS}", fontsize=9)
 for name, fractions in circuit_curves.items():
     print(f"{name:30s}" + " ".join(f"{f:5.2f}" for f in fractions))
 
