@@ -27,7 +27,7 @@ Bricken & Pehlevan (2021) fit theory over -- with a 95% confidence interval.
 Activation rules other than a canonical Hamming ball (top-k, selected coordinates, hyperplanes)
 have no exact circle-intersection theory; for them ``pattern_sdm`` and the attention betas use
 the *equivalent radius*, the Hamming radius with the same activation probability
-(:func:`models.theory.radius_for_probability` at ``k / r`` or ``2**-n_inputs``), and the report
+(:func:`models.theory.nearest_radius` at ``k / r`` or ``2**-n_inputs``), and the report
 says so.
 
 :func:`run_comparison` is five stages, each a function whose result is a small frozen dataclass:
@@ -92,7 +92,6 @@ __all__ = [
     "equivalent_radius",
     "exact_check",
     "mirror_memories",
-    "nearest_radius",
     "neuron_count_sweep",
     "run_comparison",
     "run_engines",
@@ -335,7 +334,7 @@ def build_circuit_params(config: CompareConfig) -> CircuitParams:
                 config.radius, "radius", low=0, high=n_dims, context=f"for n_dims={n_dims}"
             )
         if g.activation_radius is None:  # a selected-coordinate preset asked for a Hamming rule
-            return nearest_radius(n_dims, 2.0 ** -(g.n_inputs or 4))
+            return theory.nearest_radius(n_dims, 2.0 ** -(g.n_inputs or 4))
         if g.activation_radius > n_dims:
             raise ValueError(
                 f"the preset's activation radius {g.activation_radius} exceeds n_dims={n_dims}; "
@@ -357,28 +356,6 @@ def build_circuit_params(config: CompareConfig) -> CircuitParams:
     dynamics = poisson_dynamics() if config.mode == "poisson" else base.dynamics
     device = DeviceParams(device=config.device, codegen_target=base.device.codegen_target)
     return base.replace(granule=granule, dynamics=dynamics, device=device)
-
-
-def nearest_radius(n_dims: int, probability: float) -> int:
-    """The Hamming radius whose activation probability is closest to ``probability`` (log scale).
-
-    Parameters
-    ----------
-    n_dims : int
-    probability : float
-        In (0, 1].
-
-    Returns
-    -------
-    int
-    """
-    upper = int(theory.radius_for_probability(n_dims, min(probability, 1.0 - 1e-12)))
-    candidates = [d for d in (upper - 1, upper) if 0 <= d <= n_dims]
-    target = np.log(probability)
-    gaps = [
-        abs(np.log(float(theory.activation_probability(n_dims, d))) - target) for d in candidates
-    ]
-    return candidates[int(np.argmin(gaps))]
 
 
 def equivalent_radius(granule: GranuleLayerParams) -> int:
@@ -403,7 +380,7 @@ def equivalent_radius(granule: GranuleLayerParams) -> int:
         probability = granule.top_k / granule.n_neurons
     else:
         probability = 2.0**-granule.n_inputs
-    return nearest_radius(granule.n_dims, probability)
+    return theory.nearest_radius(granule.n_dims, probability)
 
 
 def configure(config: CompareConfig) -> ResolvedConfig:
