@@ -12,16 +12,16 @@ expected and what was given:
 
 The rules, the same wherever a check is used:
 
-=====================  ===========  ===========  ==============================================
-value                  check_int    check_real   note
-=====================  ===========  ===========  ==============================================
-``3``, ``np.int64(3)``  3            3.0          numpy integers are integers
-``2.0``                2            2.0          an integral float is accepted as an integer
-``2.5``                TypeError    2.5          a non-integral float is not an integer
-``True``               TypeError    TypeError    bools are flags, never numbers
-``nan``, ``inf``       TypeError    ValueError   (``finite=False`` lets ``inf`` through)
-``-1`` with ``low=0``  ValueError   ValueError   out of range names the bounds
-=====================  ===========  ===========  ==============================================
+========================  ===========  ===========  ==========================================
+value                     check_int    check_real   note
+========================  ===========  ===========  ==========================================
+``3``, ``np.int64(3)``    3            3.0          numpy integers are integers
+``2.0``                   2            2.0          an integral float is accepted as an integer
+``2.5``                   TypeError    2.5          a non-integral float is not an integer
+``True``                  TypeError    TypeError    bools are flags, never numbers
+``nan``, ``inf``          TypeError    ValueError   (``finite=False`` lets ``inf`` through)
+``-1`` with ``low=0``     ValueError   ValueError   out of range names the bounds
+========================  ===========  ===========  ==========================================
 
 :func:`check_quantity` validates Brian2 Quantities by their *dimension* (duck-typed on the
 ``dim`` attribute, so this module never imports Brian2): any unit -- volt, siemens, farad, amp,

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 from brian2 import SpikeMonitor
 
+from cerebellum import figures
 from cerebellum.circuit import build_circuit
 from cerebellum.params import GranuleLayerParams
 from cerebellum.presets import poisson_dynamics, preset
@@ -98,9 +99,8 @@ rasters = (
     ),
 )
 for ax, (times_s, cells, title) in zip(axes, rasters, strict=True):
-    ax.plot(1e3 * times_s, cells, "|", ms=4, color="k")
-    ax.set_ylabel("cell index")
-    ax.set_title(title, fontsize=9)
+    figures.plot_raster(times_s, cells, title=title, ax=ax)
+axes[0].set_xlabel("")
 axes[-1].set_xlabel("time in the presentation window (ms)")
 fig.tight_layout()
 print(
