@@ -263,7 +263,13 @@ def _add_compare_parser(subparsers) -> None:
     parser.add_argument(
         "--out", default=None, help="run directory (default runs/<preset>-s<seed>-<time>)"
     )
-    parser.add_argument("--mode", default="deterministic", choices=("deterministic", "poisson"))
+    parser.add_argument(
+        "--mode",
+        default="algorithmic",
+        choices=("algorithmic", "poisson", "deterministic"),  # compare.MODES and its alias
+        help="circuit dynamics: algorithmic (the exact SDM as a Brian2 event network; "
+        "'deterministic' is its old name) or poisson (default: algorithmic)",
+    )
     parser.add_argument(
         "--activation",
         default=None,

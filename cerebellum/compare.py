@@ -20,15 +20,24 @@ cosine and Spearman correlation, the output cosine and the largest output differ
 compared centred, ``2 read - 1`` (the read of {0, 1} bits mapped to [-1, 1]), so that a cosine
 measures agreement on bits rather than the shared positive offset. It also iterates reads
 (autoassociative recall, threshold 1/2) for every engine, the circuit included, and measures beta
-from the circuit itself: the OLS slope of log circuit intersection count on
+from the circuit itself: a Poisson log-linear regression of the circuit's intersection counts on
 :math:`\cos = 1 - 2t/n` over query-pattern pairs at distance ``t < d`` -- the same range
-Bricken & Pehlevan (2021) fit theory over -- with a 95% confidence interval.
+Bricken & Pehlevan (2021) fit theory over -- zeros kept, with a 95% interval from a bootstrap
+that resamples whole queries (:func:`models.fitting.estimate_beta_counts`).
 
-Activation rules other than a canonical Hamming ball (top-k, selected coordinates, hyperplanes)
-have no exact circle-intersection theory; for them ``pattern_sdm`` and the attention betas use
-the *equivalent radius*, the Hamming radius with the same activation probability
-(:func:`models.theory.nearest_radius` at ``k / r`` or ``2**-n_inputs``), and the report
-says so.
+That beta is set against predictions made at the same pairs by the generalised intersection
+:math:`r\,E[f(h_q) f(h_p)]` (:mod:`models.soft_activation`) for
+
+- the circuit's *own* activation rule in closed form (:func:`cerebellum.transfer.closed_form_curve`:
+  the hard ball or all-``K``-inputs step in the algorithmic mode, the Bernoulli-count curve in
+  the Poisson mode; top-k has no per-cell curve and uses the equivalent-radius ball, labelled
+  an approximation), and
+- the transfer curve *measured* from the circuit's own granule spikes
+  (:func:`cerebellum.transfer.measured_curve`), which is also compared with the closed form.
+
+``pattern_sdm`` and the attention betas use the *equivalent radius*, the Hamming radius with the
+same activation probability (:func:`models.theory.nearest_radius` at ``k / r`` or
+``2**-n_inputs``) when the rule is not a canonical Hamming ball, and the report says so.
 
 :func:`run_comparison` is five stages, each a function whose result is a small frozen dataclass:
 
@@ -64,15 +73,17 @@ from cerebellum.params import CircuitParams, DeviceParams, GranuleLayerParams
 from cerebellum.presets import PRESET_NAMES, poisson_dynamics, preset
 from cerebellum.readout import Readout
 from cerebellum.results_schema import SCHEMA_VERSION as RESULTS_SCHEMA_VERSION
+from cerebellum.transfer import closed_form_curve, measured_curve
 from cerebellum.wiring import Wiring, sample_wiring
 from models import metrics, theory
 from models.activation import ActivationRule
 from models.attention import AttentionMemory
-from models.fitting import estimate_beta
+from models.fitting import estimate_beta_counts
 from models.memory import Memory
 from models.recall import RecallResult, bits_wrong, flip_bits, recall
 from models.reference import LearnedBetas, learned_qknorm_betas
 from models.sdm import PatternSDM, hamming_distances, random_addresses
+from models.soft_activation import ActivationCurve, log_curve_intersection
 from models.validation import check_choice, check_int, check_real
 
 __all__ = [
@@ -99,7 +110,9 @@ __all__ = [
 ]
 
 BETA_METHODS = ("ols", "reference", "softmax")
-MODES = ("deterministic", "poisson")
+MODES = ("algorithmic", "poisson")
+#: Earlier name of the algorithmic mode, still accepted (``--mode deterministic``).
+MODE_ALIASES = {"deterministic": "algorithmic"}
 DEVICES = ("runtime", "cpp_standalone")
 TORCH_DEVICES = ("cpu", "cuda")
 EXACT_TOLERANCE = 1e-9
@@ -127,8 +140,9 @@ class CompareConfig:
         Circuit preset (:data:`cerebellum.presets.PRESET_NAMES`).
     seed : int
         The one integer seed; split with :class:`numpy.random.SeedSequence`.
-    mode : {"deterministic", "poisson"}
-        Circuit dynamics.
+    mode : {"algorithmic", "poisson"}
+        Circuit dynamics: ``"algorithmic"`` (alias ``"deterministic"``) is the exact SDM as a
+        Brian2 event network, ``"poisson"`` the same network with Bernoulli mossy-fibre spikes.
     activation : ActivationRule or str or None
         Granule activation rule (``"radius"``, ``"top-k"``, ``"selected-coordinate"``,
         ``"hyperplane"``); None keeps the preset's.
@@ -161,7 +175,7 @@ class CompareConfig:
 
     preset: str = "default"
     seed: int = 0
-    mode: str = "deterministic"
+    mode: str = "algorithmic"
     activation: ActivationRule | None = None
     n_dims: int | None = None
     radius: int | None = None
@@ -181,7 +195,8 @@ class CompareConfig:
 
         normalise("preset", check_choice(self.preset, "preset", PRESET_NAMES))
         normalise("seed", check_int(self.seed, "seed", low=0))
-        normalise("mode", check_choice(self.mode, "mode", MODES))
+        mode = check_choice(self.mode, "mode", (*MODES, *MODE_ALIASES))
+        normalise("mode", MODE_ALIASES.get(mode, mode))
         if self.activation is not None:
             normalise("activation", check_choice(self.activation, "activation", ActivationRule))
         for name, low in (("n_dims", 1), ("n_neurons", 1), ("top_k", 1), ("radius", 0)):
@@ -234,6 +249,9 @@ class Generators:
         fresh populations.
     brian : numpy.random.Generator
         Seeds the Brian2 circuit.
+    bootstrap : numpy.random.Generator
+        The resamples of the circuit beta's interval. Last, so that adding it left the
+        other streams (spawned children 0..4 of the seed) as they were.
     """
 
     wiring: torch.Generator
@@ -241,6 +259,7 @@ class Generators:
     queries: torch.Generator
     brian: np.random.Generator
     sweep: torch.Generator
+    bootstrap: np.random.Generator
 
     @classmethod
     def from_seed(cls, seed: int) -> Generators:
@@ -258,7 +277,7 @@ class Generators:
         children = dict(zip(names, np.random.SeedSequence(seed).spawn(len(names)), strict=True))
         streams = {
             name: np.random.default_rng(child)
-            if name == "brian"
+            if name in ("brian", "bootstrap")
             else torch.Generator().manual_seed(int(child.generate_state(1)[0]))
             for name, child in children.items()
         }
@@ -650,8 +669,12 @@ class Analysis:
     distances : ndarray of int, shape (n_queries_total, n_patterns)
         Hamming distance of every query to every pattern.
     circuit_beta : dict
-        The circuit's OLS beta with its interval and the theory values it is set against, or
+        The circuit's Poisson log-linear beta with its query-bootstrap interval and the
+        predictions it is set against (:func:`_circuit_beta`), or
         ``{"beta": None, "reason": ...}``.
+    activation_curve : dict
+        The granule transfer curve measured from spikes, the closed form of the circuit's rule
+        and whether the closed form lies in the measured intervals (:func:`_curve_summary`).
     theory_betas : dict of str to float
         :func:`models.theory.fit_beta` at the equivalent radius, per method.
     optimal_radii : dict
@@ -668,6 +691,7 @@ class Analysis:
     recall: dict
     distances: np.ndarray
     circuit_beta: dict
+    activation_curve: dict
     theory_betas: dict[str, float]
     optimal_radii: dict
     learned: LearnedBetas
@@ -723,9 +747,38 @@ def analyse(
     theory_betas = {
         method: theory.fit_beta(g.n_dims, d_eff, method=method).beta for method in BETA_METHODS
     }
-    circuit_beta = _circuit_beta(
-        engines.readout, distances, g.n_dims, d_eff, theory_ols=theory_betas["ols"]
+    own_curve = closed_form_curve(resolved.params)
+    if own_curve is None:  # top-k: a competition, not a per-cell curve
+        own_curve = ActivationCurve.hard_threshold(g.n_dims, d_eff)
+        own_label = (
+            f"equivalent-radius Hamming ball d = {d_eff} (an approximation: top-k has no "
+            "per-cell activation curve)"
+        )
+    elif resolved.params.dynamics.mode == "poisson":
+        own_label = "Bernoulli-count closed form of the Poisson mode"
+    elif g.activation is ActivationRule.RADIUS:
+        own_label = f"Hamming ball of radius d = {g.activation_radius}"
+    else:
+        own_label = f"{g.activation.description} (K = {g.n_inputs})"
+    measured = measured_curve(
+        wired.wiring,
+        wired.queries.numpy(),
+        engines.readout.active_granule,
+        rng=resolved.generators.bootstrap,
     )
+    circuit_beta = _circuit_beta(
+        engines.readout.pattern_intersections,
+        distances,
+        g.n_dims,
+        d_eff,
+        n_neurons=g.n_neurons,
+        curves={
+            "own_rule": (own_label, own_curve),
+            "measured_curve": ("transfer curve measured from granule spikes", measured),
+        },
+        rng=resolved.generators.bootstrap,
+    )
+    activation_curve = _curve_summary(measured, closed_form_curve(resolved.params))
     optimal = {}
     for criterion in OPTIMAL_CRITERIA:
         radius = int(
@@ -755,13 +808,15 @@ def analyse(
         engines.outputs["neuron_sdm"],
         engines.readout.active_granule,
         engines.memories["neuron_sdm"].active(queries_on_device).cpu().numpy(),
-        applies=resolved.params.dynamics.mode == "deterministic",
+        applies=MODE_ALIASES.get(resolved.params.dynamics.mode, resolved.params.dynamics.mode)
+        == "algorithmic",
     )
     return Analysis(
         agreement=agreement,
         recall=recall_summary,
         distances=distances,
         circuit_beta=circuit_beta,
+        activation_curve=activation_curve,
         theory_betas=theory_betas,
         optimal_radii=optimal,
         learned=learned,
@@ -897,32 +952,121 @@ def neuron_count_sweep(
 
 
 def _circuit_beta(
-    readout: Readout, distances: np.ndarray, n_dims: int, d_eff: int, *, theory_ols: float
+    counts: np.ndarray,
+    distances: np.ndarray,
+    n_dims: int,
+    d_eff: int,
+    *,
+    n_neurons: int,
+    curves: dict[str, tuple[str | None, ActivationCurve]],
+    rng: np.random.Generator,
 ) -> dict:
-    """OLS beta of log circuit intersection counts on cosine over pairs with distance < d.
+    """The circuit's beta from its intersection counts, set against predictions for curves.
 
-    The same estimator is applied to the expected counts of theory at exactly the same
-    (query, pattern) pairs (``theory_same_pairs_beta``): the theory fit over t = 0..d-1 weighs
-    every distance once, the circuit's pairs weigh the noise levels that were queried, and
-    log N is not exactly linear in the cosine, so only the same-pairs value is a like-for-like
-    reference for the circuit's interval. Both theory values are set against the interval.
+    Poisson log-linear fit of the counts at pairs with distance ``t < d`` on the cosine, zero
+    counts kept (:func:`models.fitting.estimate_beta_counts`), with a 95% interval from 1000
+    bootstrap resamples of whole queries (a query's pairs share one active set). Each curve's
+    prediction is the same fit applied to its expected counts ``r E[f(h_q) f(h_p)]`` at exactly
+    the same pairs, so prediction and measurement differ only by the counts' randomness; its
+    ``theory_all_t_beta`` is the OLS fit over every t = 0..d-1 once (Bricken & Pehlevan's
+    design), for reference.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (n_queries, n_patterns)
+        The circuit's intersection counts (``Readout.pattern_intersections``).
+    distances : ndarray of int, same shape
+    n_dims, d_eff : int
+    n_neurons : int
+        ``r``, the granule cells.
+    curves : dict of str to (label, ActivationCurve)
+        Predictions to make, by name; a label of None uses the curve's own label. A measured
+        curve is filled at unobserved ``h`` first (:meth:`ActivationCurve.filled`).
+    rng : numpy.random.Generator
+        The bootstrap's resamples.
+
+    Returns
+    -------
+    dict
+        The :class:`~models.fitting.CountBetaEstimate` fields, ``estimator``,
+        ``distance_range`` and ``predictions`` (per name: ``label``, ``beta``, ``inside_ci``,
+        ``theory_all_t_beta``, ``n_unobserved``), or ``{"beta": None, "reason": ...}``.
     """
-    counts = readout.pattern_intersections
     in_range = distances < max(d_eff, 1)
     cosines = 1.0 - 2.0 * distances[in_range] / n_dims
+    clusters = np.broadcast_to(np.arange(distances.shape[0])[:, None], distances.shape)
     try:
-        estimate = estimate_beta(cosines, counts[in_range])
+        estimate = estimate_beta_counts(
+            cosines, counts[in_range], clusters=clusters[in_range], n_resamples=1000, rng=rng
+        )
     except ValueError as error:
         return {"beta": None, "reason": str(error)}
-    out = asdict(estimate)
-    out["distance_range"] = [0, int(max(d_eff, 1) - 1)]
-    expected = np.exp(theory.log_circle_intersection(n_dims, d_eff, distances[in_range]))
-    same = estimate_beta(cosines, expected).beta
-    out["theory_same_pairs_beta"] = same
-    out["theory_ols_beta"] = theory_ols
-    out["theory_ols_inside_ci"] = bool(out["ci_low"] <= theory_ols <= out["ci_high"])
-    out["difference_to_theory_ols"] = out["beta"] - theory_ols
-    out["theory_same_pairs_inside_ci"] = bool(out["ci_low"] <= same <= out["ci_high"])
+    out = {
+        "estimator": "poisson_loglinear_query_bootstrap",
+        **asdict(estimate),
+        "distance_range": [0, int(max(d_eff, 1) - 1)],
+    }
+    predictions = {}
+    for name, (label, curve) in curves.items():
+        n_unobserved = curve.n_unobserved
+        if n_unobserved == curve.probabilities.size:
+            predictions[name] = {"label": label or curve.label, "beta": None}
+            continue
+        curve = curve.filled()
+        log_shared = log_curve_intersection(n_dims, curve, distances[in_range])
+        expected = n_neurons * np.exp(np.asarray(log_shared))
+        try:
+            beta = estimate_beta_counts(cosines, expected).beta
+        except ValueError:  # the curve predicts no shared cell at any fitted pair
+            beta = None
+        try:
+            all_t = theory.fit_beta(n_dims, curve, fit_radius=max(d_eff, 2)).beta
+        except ValueError:
+            all_t = None
+        predictions[name] = {
+            "label": label or curve.label,
+            "beta": beta,
+            "inside_ci": None if beta is None else estimate.contains(beta),
+            "theory_all_t_beta": all_t,
+            "n_unobserved": n_unobserved,
+        }
+    out["predictions"] = predictions
+    return out
+
+
+def _nan_to_none(values) -> list:
+    return [None if not np.isfinite(v) else float(v) for v in np.asarray(values, dtype=float)]
+
+
+def _curve_summary(measured: ActivationCurve, closed_form: ActivationCurve | None) -> dict:
+    """The measured transfer curve and, where the rule has one, its closed form.
+
+    ``closed_form_check`` counts the observed ``h`` whose closed-form value lies inside the
+    measured Clopper-Pearson interval.
+    """
+    observed = measured.n_observations > 0
+    out = {
+        "n_inputs": measured.n_inputs,
+        "confidence": measured.confidence,
+        "measured": _nan_to_none(measured.probabilities),
+        "ci_low": _nan_to_none(measured.ci_low),
+        "ci_high": _nan_to_none(measured.ci_high),
+        "n_observations": [int(v) for v in measured.n_observations],
+        "closed_form": None,
+        "closed_form_label": None,
+        "closed_form_check": None,
+    }
+    if closed_form is not None:
+        f = closed_form.probabilities
+        inside = (f >= measured.ci_low - 1e-12) & (f <= measured.ci_high + 1e-12)
+        outside = np.flatnonzero(observed & ~inside)
+        out["closed_form"] = [float(v) for v in f]
+        out["closed_form_label"] = closed_form.label
+        out["closed_form_check"] = {
+            "n_observed": int(observed.sum()),
+            "n_inside": int((observed & inside).sum()),
+            "outside_h": [int(h) for h in outside],
+        }
     return out
 
 
@@ -937,7 +1081,7 @@ def exact_check(
     applies: bool,
     tolerance: float = EXACT_TOLERANCE,
 ) -> dict:
-    """Whether the deterministic circuit equals its exact mirror (DESIGN.md: any gap is a bug).
+    """Whether the algorithmic circuit equals its exact mirror (DESIGN.md: any gap is a bug).
 
     Parameters
     ----------
@@ -946,7 +1090,7 @@ def exact_check(
     circuit_active, mirror_active : ndarray of bool, shape (n_queries, n_neurons)
         Active granule cells / active mirror neurons.
     applies : bool
-        True in deterministic mode; Poisson mode agrees only statistically.
+        True in the algorithmic mode; the Poisson mode agrees only statistically.
     tolerance : float
         Largest allowed absolute weight gap and relative output gap.
 
@@ -1075,6 +1219,7 @@ def _results_payload(resolved: ResolvedConfig, engines: EngineOutputs, analysis:
                 "max": float(learned.beta.max()),
             },
         },
+        "activation_curve": analysis.activation_curve,
         "neuron_sweep": analysis.neuron_sweep,
         "exact_check": analysis.exact_check,
     }
@@ -1092,6 +1237,10 @@ def _figure_data(engines: EngineOutputs, analysis: Analysis) -> dict:
         },
         "betas": {
             "circuit": circuit_beta.get("beta"),
+            **{
+                f"predicted: {name.replace('_', ' ')}": prediction["beta"]
+                for name, prediction in circuit_beta.get("predictions", {}).items()
+            },
             **{f"theory {method}": beta for method, beta in analysis.theory_betas.items()},
             **{
                 f"optimal {criterion} (d={optimum['radius']})": optimum["beta_ols"]

@@ -20,6 +20,7 @@ __all__ = [
     "plot_raster",
     "plot_window_rates",
     "plot_write_read_window",
+    "plot_activation_curve",
     "save_figure",
 ]
 
@@ -298,3 +299,70 @@ def plot_write_read_window(raster: Mapping, *, axes=None):
         ax=bottom,
     )
     return top, bottom
+
+
+def plot_activation_curve(
+    measured,
+    ci_low,
+    ci_high,
+    n_observations,
+    *,
+    closed_form=None,
+    closed_form_label: str | None = None,
+    ax=None,
+):
+    """Granule activation curve f(h): measured fraction fired with its interval, and theory.
+
+    Parameters
+    ----------
+    measured, ci_low, ci_high : sequence of float or None, length n_inputs + 1
+        Fraction of (query, cell) pairs with ``h`` matching inputs in which the cell fired, and
+        its confidence interval (None or NaN where no pair had that ``h``).
+    n_observations : sequence of int, length n_inputs + 1
+        Pairs observed at each ``h`` (the legend gives the total).
+    closed_form : sequence of float, optional
+        The curve of the circuit's rule in closed form.
+    closed_form_label : str, optional
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+
+    def array(values):
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+    f, low, high = array(measured), array(ci_low), array(ci_high)
+    h = np.arange(f.size)
+    seen = np.isfinite(f)
+    if closed_form is not None:
+        ax.plot(
+            h,
+            closed_form,
+            "-",
+            color="C1",
+            lw=1.2,
+            zorder=1,
+            label=f"closed form: {closed_form_label}",
+        )
+    ax.errorbar(
+        h[seen],
+        f[seen],
+        yerr=[f[seen] - low[seen], high[seen] - f[seen]],
+        fmt="o",
+        ms=4,
+        color="C0",
+        ecolor="C0",
+        capsize=2,
+        zorder=2,
+        label=f"measured from spikes ({int(np.sum(n_observations))} query-cell pairs; "
+        "bars: 95% interval, queries resampled)",
+    )
+    ax.set_xlabel("matching inputs h of the granule cell")
+    ax.set_ylabel("probability the cell fires, f(h)")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_title("granule activation curve")
+    ax.legend(fontsize=7, loc="center left")
+    return ax

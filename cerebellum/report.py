@@ -25,6 +25,7 @@ FIGURES = {
     "agreement_vs_noise.png": "output cosine vs query noise for each engine pair",
     "recall_vs_noise.png": "autoassociative recall vs query noise",
     "raster.png": "granule raster and Purkinje/DCN rates for one write and one read",
+    "activation_curve.png": "granule activation curve f(h): measured from spikes, closed form",
 }
 
 _FIGURE_PAIRS = (
@@ -85,9 +86,11 @@ def headline_table(results: dict) -> str:
     circuit = beta["circuit"]
     theory = beta["theory"]
     if circuit.get("beta") is not None:
+        own = circuit["predictions"]["own_rule"]
         beta_line = (
             f"beta: circuit {circuit['beta']:.3f} [{circuit['ci_low']:.3f}, "
-            f"{circuit['ci_high']:.3f}] (95% CI) | theory ols {theory['ols']:.3f}, "
+            f"{circuit['ci_high']:.3f}] (95% CI, queries resampled) | predicted for its rule "
+            f"{_fmt(own['beta'], 3)} ({_inside(own)}) | theory ols {theory['ols']:.3f}, "
             f"reference {theory['reference']:.3f}, softmax {theory['softmax']:.3f} | "
             f"learned QK-norm Transformers mean {beta['learned_transformer']['mean']:.2f}"
         )
@@ -96,7 +99,7 @@ def headline_table(results: dict) -> str:
     check = results["exact_check"]
     if check["applies"]:
         exact_line = (
-            "circuit vs NeuronSDM (deterministic): max weight gap "
+            "circuit vs NeuronSDM (algorithmic mode): max weight gap "
             f"{check['max_weight_abs_gap']:.1e}, max relative output gap "
             f"{check['max_output_relative_gap']:.1e}, "
             f"active-set mismatches {check['active_set_mismatches']} -> "
@@ -107,31 +110,90 @@ def headline_table(results: dict) -> str:
     return "\n".join(lines + ["", beta_line, exact_line])
 
 
-def _beta_conclusion(circuit: dict, cb: dict) -> str:
-    """What the circuit's beta interval says, without claiming more than this run supports."""
+def _inside(prediction: dict) -> str:
+    if prediction.get("beta") is None:
+        return "no prediction"
+    return "inside the interval" if prediction["inside_ci"] else "outside the interval"
+
+
+def _beta_section(circuit: dict, cb: dict) -> list[str]:
+    """The circuit's beta against the predictions for its own rule and its measured curve.
+
+    States what was measured and whether each prediction lies in the interval; it explains no
+    gap by a cause this run did not measure.
+    """
+    parts = [
+        "Poisson log-linear regression of the circuit's intersection counts on "
+        f"cos = 1 - 2t/n over {cb['n_points']} query-pattern pairs at t = "
+        f"{cb['distance_range'][0]}..{cb['distance_range'][1]} ({cb['n_zero']} zero counts, "
+        f"kept in the fit): beta = {cb['beta']:.3f}, {100 * cb['confidence']:.0f}% interval "
+        f"[{cb['ci_low']:.3f}, {cb['ci_high']:.3f}] from {cb['n_resamples']} bootstrap "
+        f"resamples of the {cb['n_clusters']} queries (a query's pairs share one active set, "
+        "so queries, not pairs, are the independent units).",
+        "",
+        "Predictions at the same pairs, from the generalised intersection r E[f(h_q) f(h_p)] "
+        "of an activation curve f (the same fit applied to the predicted expected counts):",
+        "",
+        "| activation curve | predicted beta | in the interval | fit over every t < d |",
+        "|---|---|---|---|",
+    ]
+    names = {"own_rule": "own rule", "measured_curve": "measured from spikes"}
+    for name, prediction in cb["predictions"].items():
+        label = f"{names.get(name, name)}: {prediction['label']}"
+        if name == "measured_curve" and prediction.get("n_unobserved"):
+            label += f" ({prediction['n_unobserved']} unobserved h filled by their neighbours)"
+        verdict = {True: "yes", False: "no", None: "n/a"}[prediction.get("inside_ci")]
+        parts.append(
+            f"| {label} | {_fmt(prediction['beta'], 3)} | {verdict} | "
+            f"{_fmt(prediction.get('theory_all_t_beta'), 3)} |"
+        )
+    own = cb["predictions"]["own_rule"]
+    parts.append("")
+    if own.get("beta") is not None:
+        parts.append(
+            f"The prediction for the circuit's own rule lies {_inside(own)} "
+            f"(difference {cb['beta'] - own['beta']:+.3f})."
+        )
     rule = ActivationRule(circuit["activation"])
+    if rule is ActivationRule.TOP_K:
+        parts.append(
+            "Top-k activation is a competition between cells, not a per-cell curve: its "
+            "own-rule row uses the equivalent-radius Hamming ball, an approximation."
+        )
     if rule is not ActivationRule.RADIUS:
-        return (
-            f"Activation `{rule.value}` ({rule.description}) is not a Hamming ball: theory here "
-            f"uses the equivalent radius d = {circuit['equivalent_radius']}, an approximation "
-            "whose intersection law differs from this rule's, so a gap between the circuit and "
-            "theory is expected and is not evidence of a bug."
+        parts.append(
+            f"Activation `{rule.value}` ({rule.description}) is not a Hamming ball: PatternSDM "
+            f"and the attention betas use the equivalent radius d = "
+            f"{circuit['equivalent_radius']} (the same activation probability), an "
+            "approximation whose intersection law differs from this rule's."
         )
-    if circuit["mode"] == "poisson":
-        noise = "spike-count noise of the Poisson mode and the finite-r sampling of the counts"
+    parts.append("")
+    return parts
+
+
+def _curve_section(curve: dict) -> list[str]:
+    """The transfer curve measured from granule spikes against the closed form."""
+    observed = [h for h, n in enumerate(curve["n_observations"]) if n > 0]
+    total = sum(curve["n_observations"])
+    parts = [
+        f"f(h): the fraction of (query, granule cell) pairs with h of the cell's "
+        f"{curve['n_inputs']} inputs matching in which the cell fired, over {total} pairs "
+        f"({len(observed)} of the {curve['n_inputs'] + 1} values of h observed; "
+        f"{100 * curve['confidence']:.0f}% intervals from a bootstrap over queries, widened "
+        "to the Clopper-Pearson interval).",
+    ]
+    check = curve.get("closed_form_check")
+    if check is not None:
+        outside = check["outside_h"]
+        parts.append(
+            f"The closed form ({curve['closed_form_label']}) lies inside the measured interval "
+            f"at {check['n_inside']} of {check['n_observed']} observed h"
+            + (f"; outside at h = {', '.join(map(str, outside))}." if outside else ".")
+        )
     else:
-        noise = "finite-r sampling of the counts (more granule cells, --n-neurons, shrink it)"
-    if cb["theory_same_pairs_inside_ci"]:
-        return (
-            "Theory at the same pairs lies inside the circuit's interval: the circuit's beta is "
-            "consistent with SDM theory, and the gap to the every-t fit comes from the choice of "
-            f"fitted distances (interval width {cb['ci_high'] - cb['ci_low']:.3f}, "
-            f"R² = {cb['r_squared']:.3f})."
-        )
-    return (
-        "Theory at the same pairs lies outside the circuit's interval: the remaining gap is the "
-        f"{noise}."
-    )
+        parts.append("This rule (top-k) has no closed-form curve to compare with.")
+    parts.append("")
+    return parts
 
 
 def write_report(results: dict, path: str | Path) -> None:
@@ -172,33 +234,11 @@ def write_report(results: dict, path: str | Path) -> None:
         ]
     parts += ["## Beta measured from the circuit", ""]
     if cb.get("beta") is not None:
-        inside = "inside" if cb["theory_ols_inside_ci"] else "outside"
-        inside_same = "inside" if cb["theory_same_pairs_inside_ci"] else "outside"
-        parts += [
-            f"OLS slope of log circuit intersection count on cos = 1 - 2t/n over "
-            f"{cb['n_points']} query-pattern pairs at t = {cb['distance_range'][0]}.."
-            f"{cb['distance_range'][1]} ({cb['n_zero']} pairs with a zero count left out): "
-            f"beta = {cb['beta']:.3f}, 95% CI [{cb['ci_low']:.3f}, {cb['ci_high']:.3f}], "
-            f"R² = {cb['r_squared']:.3f}.",
-            "",
-            f"- Theory (Bricken & Pehlevan 2021 fit over every t = 0..d-1, ols): "
-            f"{cb['theory_ols_beta']:.3f}, {inside} the interval "
-            f"(difference {cb['difference_to_theory_ols']:+.3f}).",
-            f"- Theory's expected counts fitted over the same pairs as the circuit: "
-            f"{cb['theory_same_pairs_beta']:.3f}, {inside_same} the interval.",
-            "",
-            "Why they can differ: log N is not exactly linear in the cosine, so an OLS slope "
-            "depends on which distances are fitted (the circuit's pairs weigh the queried noise "
-            "levels; theory weighs each t once); and the circuit has finitely many granule "
-            "cells, so each count is a random draw around its expectation r N / 2^n -- the "
-            "logarithm of a small random count is biased downwards (Jensen), which steepens the "
-            "slope as counts shrink at large t. The same-pairs value removes the first effect.",
-            "",
-            _beta_conclusion(circuit, cb),
-            "",
-        ]
+        parts += _beta_section(circuit, cb)
     else:
         parts += [f"Not measurable here: {cb.get('reason')}", ""]
+    parts += ["## The granule cells' activation curve", ""]
+    parts += _curve_section(results["activation_curve"])
     optimal = beta["optimal_radii"]
     parts += [
         "Optimal radii for this n, m and r and the betas they imply (ols): "
@@ -286,6 +326,16 @@ def _write_figures(comparison, directory: Path) -> None:
     if data.get("raster") is not None:
         top, _ = figures.plot_write_read_window(data["raster"])
         figures.save_figure(top, directory / "raster.png")
+    curve = results["activation_curve"]
+    ax = figures.plot_activation_curve(
+        curve["measured"],
+        curve["ci_low"],
+        curve["ci_high"],
+        curve["n_observations"],
+        closed_form=curve["closed_form"],
+        closed_form_label=curve["closed_form_label"],
+    )
+    figures.save_figure(ax, directory / "activation_curve.png")
 
 
 def write_run(comparison, directory: str | Path) -> None:

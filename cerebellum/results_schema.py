@@ -1,4 +1,8 @@
-"""The schema of ``results.json`` (version 1), and a validator with no dependencies.
+"""The schema of ``results.json`` (version 2), and a validator with no dependencies.
+
+Version 2 (soft-activation theory): the circuit beta is a Poisson log-linear fit with a query
+bootstrap and carries ``predictions`` per activation curve; ``activation_curve`` holds the
+transfer curve measured from granule spikes beside the closed form of the circuit's rule.
 
 Documented field by field in ``docs/results_schema.md``. ``validate_results(payload)`` raises
 ``ValueError`` naming the first offending field (as a JSON path such as
@@ -20,13 +24,15 @@ from models.activation import ActivationRule
 
 __all__ = ["SCHEMA_VERSION", "load_results", "validate_results"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _NUMBER = "number"
 _NUMBER_OR_NULL = "number|null"
 _INT = "int"
 _BOOL = "bool"
+_BOOL_OR_NULL = "bool|null"
 _STR = "str"
+_STR_OR_NULL = "str|null"
 
 
 def _fail(path: str, expected: str, got) -> None:
@@ -46,9 +52,15 @@ def _check(value, kind: str, path: str) -> None:
     elif kind == _BOOL:
         if not isinstance(value, bool):
             _fail(path, "true or false", value)
+    elif kind == _BOOL_OR_NULL:
+        if value is not None and not isinstance(value, bool):
+            _fail(path, "true, false or null", value)
     elif kind == _STR:
         if not isinstance(value, str):
             _fail(path, "a string", value)
+    elif kind == _STR_OR_NULL:
+        if value is not None and not isinstance(value, str):
+            _fail(path, "a string or null", value)
 
 
 def _object(value, keys: dict, path: str) -> None:
@@ -94,6 +106,7 @@ _EXACT = {
     "passed": _BOOL,
 }
 _CIRCUIT_BETA = {
+    "estimator": _STR,
     "beta": _NUMBER,
     "bias": _NUMBER,
     "ci_low": _NUMBER,
@@ -101,19 +114,24 @@ _CIRCUIT_BETA = {
     "confidence": _NUMBER,
     "n_points": _INT,
     "n_zero": _INT,
-    "r_squared": _NUMBER,
-    "theory_same_pairs_beta": _NUMBER,
-    "theory_ols_beta": _NUMBER,
-    "theory_ols_inside_ci": _BOOL,
-    "theory_same_pairs_inside_ci": _BOOL,
-    "difference_to_theory_ols": _NUMBER,
+    "n_clusters": _INT,
+    "n_resamples": _INT,
 }
+_PREDICTION = {
+    "label": _STR,
+    "beta": _NUMBER_OR_NULL,
+    "inside_ci": _BOOL_OR_NULL,
+    "theory_all_t_beta": _NUMBER_OR_NULL,
+    "n_unobserved": _INT,
+}
+_CURVE = {"n_inputs": _INT, "confidence": _NUMBER, "closed_form_label": _STR_OR_NULL}
+_CURVE_CHECK = {"n_observed": _INT, "n_inside": _INT}
 _SWEEP_ROW = ("weight_tv_to_pattern_sdm", "output_cosine_to_pattern_sdm")
 _SWEEP_ROW += ("output_cosine_to_attention_ols",)
 
 
 def validate_results(payload: dict) -> None:
-    """Check a ``results.json`` payload against schema version 1.
+    """Check a ``results.json`` payload against schema version 2.
 
     Parameters
     ----------
@@ -178,6 +196,14 @@ def validate_results(payload: dict) -> None:
         _object(circuit_beta, {"reason": _STR}, "beta.circuit")
     else:
         _object(circuit_beta, _CIRCUIT_BETA, "beta.circuit")
+        predictions = circuit_beta.get("predictions")
+        if not isinstance(predictions, dict) or "own_rule" not in predictions:
+            _fail("beta.circuit.predictions", "an object with an 'own_rule' entry", predictions)
+        for name, prediction in predictions.items():
+            if prediction.get("beta") is None:
+                _object(prediction, {"label": _STR}, f"beta.circuit.predictions.{name}")
+            else:
+                _object(prediction, _PREDICTION, f"beta.circuit.predictions.{name}")
     _object(
         beta.get("theory"),
         {"ols": _NUMBER, "reference": _NUMBER, "softmax": _NUMBER},
@@ -200,6 +226,23 @@ def validate_results(payload: dict) -> None:
         for key in _SWEEP_ROW:
             _object(row.get(key), _SUMMARY, f"neuron_sweep[{i}].{key}")
     _object(payload.get("exact_check"), _EXACT, "exact_check")
+    curve = payload.get("activation_curve")
+    _object(curve, _CURVE, "activation_curve")
+    length = curve["n_inputs"] + 1
+    for key, kind in (
+        ("measured", _NUMBER_OR_NULL),
+        ("ci_low", _NUMBER_OR_NULL),
+        ("ci_high", _NUMBER_OR_NULL),
+        ("n_observations", _INT),
+    ):
+        for i, value in enumerate(_list(curve.get(key), length, f"activation_curve.{key}")):
+            _check(value, kind, f"activation_curve.{key}[{i}]")
+    if curve.get("closed_form") is not None:
+        for i, value in enumerate(
+            _list(curve["closed_form"], length, "activation_curve.closed_form")
+        ):
+            _check(value, _NUMBER, f"activation_curve.closed_form[{i}]")
+        _object(curve.get("closed_form_check"), _CURVE_CHECK, "activation_curve.closed_form_check")
 
 
 def load_results(path: str | os.PathLike) -> dict:

@@ -57,7 +57,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import gammaln, logsumexp
 
-from models.validation import check_int, check_probability, check_real
+from models.validation import check_int, check_probability, check_real, check_rng
 
 __all__ = [
     "ActivationCurve",
@@ -144,6 +144,42 @@ class ActivationCurve:
     def log_probabilities(self) -> np.ndarray:
         """``ln f(h)`` (``-inf`` where ``f = 0``)."""
         return self._log
+
+    @property
+    def n_unobserved(self) -> int:
+        """How many ``h`` have no probability (NaN: no cell was observed there)."""
+        return int(np.isnan(self.probabilities).sum())
+
+    def filled(self) -> ActivationCurve:
+        """This curve with each unobserved ``h`` (NaN) set to the nearest observed value.
+
+        An estimated curve has no data where no cell had ``h`` matching inputs -- the far tails
+        of ``Bin(K, 1/2)``, which carry little weight in the intersection. Carrying the nearest
+        observed value outwards (0 below the lowest observed ``h`` of a curve that starts at
+        0, 1 above the highest of one that ends at 1) is a modelling choice, not a measurement;
+        :attr:`n_unobserved` says how many values it supplies.
+
+        Returns
+        -------
+        ActivationCurve
+            The intervals and counts are kept; the label says the curve was filled.
+        """
+        values = self.probabilities
+        observed = np.flatnonzero(~np.isnan(values))
+        if observed.size == 0:
+            raise ValueError("the curve has no observed h to fill from")
+        if observed.size == values.size:
+            return self
+        h = np.arange(values.size)
+        nearest = observed[np.argmin(np.abs(h[:, None] - observed[None, :]), axis=1)]
+        return ActivationCurve(
+            values[nearest],
+            ci_low=self.ci_low,
+            ci_high=self.ci_high,
+            n_observations=self.n_observations,
+            confidence=self.confidence,
+            label=f"{self.label} (filled at {self.n_unobserved} unobserved h)",
+        )
 
     @classmethod
     def hard_threshold(cls, n_inputs: int, activation_radius: int) -> ActivationCurve:
@@ -369,9 +405,24 @@ def bernoulli_count_curve(
 
 
 def estimate_activation_curve(
-    matches, fired, n_inputs: int, *, confidence: float = 0.95
+    matches,
+    fired,
+    n_inputs: int,
+    *,
+    confidence: float = 0.95,
+    clusters=None,
+    n_resamples: int = 1000,
+    rng: np.random.Generator | None = None,
 ) -> ActivationCurve:
     """Measured activation curve: per ``h``, the fraction of cells with ``h`` matches that fired.
+
+    The interval is the exact binomial (Clopper-Pearson) interval of independent pairs. Pairs
+    that share a presentation are not independent -- in a spiking circuit every cell that
+    receives a given mossy fibre sees the same spike train of that fibre in that window -- so
+    with ``clusters`` (the query of each pair) the interval is the union of the
+    Clopper-Pearson interval and the percentile interval of a bootstrap that resamples whole
+    clusters (the union keeps a width where every observed outcome was the same, which a
+    bootstrap alone cannot show).
 
     Parameters
     ----------
@@ -382,7 +433,13 @@ def estimate_activation_curve(
     n_inputs : int
         ``K``.
     confidence : float
-        Level of the Clopper-Pearson interval, in (0, 1).
+        Level of the interval, in (0, 1).
+    clusters : array_like of int, broadcastable to ``matches``, optional
+        Cluster (query) label of each pair, e.g. ``np.arange(n_queries)[:, None]``.
+    n_resamples : int
+        Bootstrap resamples (with ``clusters``).
+    rng : numpy.random.Generator, optional
+        The resamples' source; required with ``clusters``.
 
     Returns
     -------
@@ -411,6 +468,23 @@ def estimate_activation_curve(
     alpha = 1.0 - confidence
     low = np.where(hits > 0, stats.beta.ppf(alpha / 2, hits, total - hits + 1), 0.0)
     high = np.where(hits < total, stats.beta.ppf(1 - alpha / 2, hits + 1, total - hits), 1.0)
+    label = "estimated from spikes"
+    if clusters is not None:
+        try:
+            labels = np.broadcast_to(np.asarray(clusters), h.shape)
+        except ValueError:
+            raise ValueError(
+                f"clusters must broadcast to the shape of matches {h.shape}; "
+                f"got {np.shape(clusters)}"
+            ) from None
+        n_resamples = check_int(n_resamples, "n_resamples", low=1)
+        rng = check_rng(rng)
+        boot_low, boot_high = _cluster_bootstrap_curve(
+            h.ravel(), spikes.ravel(), labels.ravel(), k, alpha, n_resamples, rng
+        )
+        low = np.fmin(low, boot_low)
+        high = np.fmax(high, boot_high)
+        label = "estimated from spikes, queries resampled"
     low = np.where(total > 0, low, np.nan)
     high = np.where(total > 0, high, np.nan)
     return ActivationCurve(
@@ -419,5 +493,28 @@ def estimate_activation_curve(
         ci_high=high,
         n_observations=total,
         confidence=confidence,
-        label="estimated from spikes",
+        label=label,
     )
+
+
+def _cluster_bootstrap_curve(h, spikes, labels, k, alpha, n_resamples, rng):
+    """Percentile interval of f(h) over resamples of whole clusters (NaN where never seen)."""
+    _, cluster = np.unique(labels, return_inverse=True)
+    n_clusters = int(cluster.max()) + 1 if cluster.size else 0
+    flat = cluster * (k + 1) + h
+    totals = np.bincount(flat, minlength=n_clusters * (k + 1)).reshape(n_clusters, k + 1)
+    hits = np.bincount(flat, weights=spikes, minlength=n_clusters * (k + 1))
+    hits = hits.reshape(n_clusters, k + 1)
+    picks = rng.integers(0, n_clusters, size=(n_resamples, n_clusters))
+    multiplicity = np.zeros((n_resamples, n_clusters))
+    np.add.at(multiplicity, (np.arange(n_resamples)[:, None], picks), 1.0)
+    boot_totals, boot_hits = multiplicity @ totals, multiplicity @ hits
+    with np.errstate(invalid="ignore", divide="ignore"):
+        boot = np.where(boot_totals > 0, boot_hits / boot_totals, np.nan)
+    low = np.full(k + 1, np.nan)
+    high = np.full(k + 1, np.nan)
+    seen = np.isfinite(boot).any(axis=0)
+    if seen.any():
+        low[seen] = np.nanquantile(boot[:, seen], alpha / 2, axis=0)
+        high[seen] = np.nanquantile(boot[:, seen], 1 - alpha / 2, axis=0)
+    return low, high

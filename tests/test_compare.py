@@ -285,6 +285,20 @@ def test_every_activation_and_mode_writes_a_valid_run(tmp_path, argv, activation
     report = (out / "report.md").read_text()
     if activation != "radius":
         assert "not a Hamming ball" in report
+    # The transfer curve (issue 7/11): the algorithmic counter fires exactly on its closed-form
+    # step, so every observed h agrees; top-k is a competition and has no closed form.
+    curve = results["activation_curve"]
+    if activation == "top-k":
+        assert curve["closed_form"] is None
+    elif exact:
+        check = curve["closed_form_check"]
+        assert check["n_observed"] > 0 and check["n_inside"] == check["n_observed"]
+    circuit_beta = results["beta"]["circuit"]
+    if circuit_beta["beta"] is not None:
+        assert circuit_beta["predictions"]["own_rule"]["label"]
+        assert circuit_beta["n_clusters"] <= results["n_queries_per_level"] * len(
+            results["noise_levels"]
+        )
 
 
 def test_config_fields_are_normalised_with_the_shared_checks():
