@@ -55,6 +55,7 @@ __all__ = [
     "CellModels",
     "CircuitParams",
     "CounterGranuleParams",
+    "DYNAMICS_MODES",
     "DeviceParams",
     "DynamicsParams",
     "GranuleLayerParams",
@@ -273,6 +274,12 @@ class GranuleLayerParams:
 
 # -- dynamics, plasticity, output, device ------------------------------------------------------
 
+#: The dynamics modes (:class:`DynamicsParams`).
+DYNAMICS_MODES = ("algorithmic", "poisson", "biophysical")
+
+#: Old mode names still accepted (``params.json`` files written before the rename).
+_MODE_ALIASES = {"deterministic": "algorithmic"}
+
 
 @dataclass(frozen=True, kw_only=True)
 class DynamicsParams:
@@ -280,50 +287,81 @@ class DynamicsParams:
 
     Parameters
     ----------
-    mode : {"deterministic", "poisson"}
-        ``"deterministic"``: each active mossy fibre fires one synchronous spike per
-        presentation (``presentation`` must then equal ``dt``); the read is exact.
-        ``"poisson"``: active fibres fire at ``mf_rate_on`` and inactive ones at ``mf_rate_off``
-        (a Bernoulli spike per step with probability ``rate * dt``) for ``presentation``.
+    mode : {"algorithmic", "poisson", "biophysical"}
+        ``"algorithmic"`` (alias ``"deterministic"``, the name of earlier ``params.json`` files,
+        normalised to ``"algorithmic"``): an exact SDM expressed as a Brian2 event network, not
+        a neuronal model -- each active mossy fibre fires one synchronous spike per
+        presentation (``presentation`` must then equal ``dt``) and the read equals the mirror.
+        ``"poisson"``: the same event network with active fibres firing at ``mf_rate_on`` and
+        inactive ones at ``mf_rate_off`` (a Bernoulli spike per step with probability
+        ``rate * dt``) for ``presentation``.
+        ``"biophysical"``: membrane equations and conductances
+        (:mod:`cerebellum.circuit.biophysical`) in continuous time, driven by
+        :mod:`cerebellum.biophysical`: mossy-fibre trains for ``presentation``, then ``gap``
+        without input while the state decays; needs ``dt <= 0.1 ms`` and
+        ``0 < mf_rate_off < mf_rate_on``.
     dt : Quantity (time)
         Simulation time step, > 0.
     presentation : Quantity (time)
         Duration of mossy-fibre input per presentation; an integer multiple of ``dt``.
     mf_rate_on, mf_rate_off : Quantity (frequency)
         Poisson rates of active and inactive mossy fibres; ``rate * dt <= 1`` and
-        ``mf_rate_on > mf_rate_off >= 0``. Ignored by the deterministic mode.
+        ``mf_rate_on > mf_rate_off >= 0``. Ignored by the algorithmic mode.
     mossy_drive : {"synapses", "injected"}
         ``"synapses"`` (default): explicit mossy-fibre group and mossy-fibre -> granule
-        synapses. ``"injected"`` (deterministic mode only): the fast path -- each granule
+        synapses. ``"injected"`` (algorithmic mode only): the fast path -- each granule
         cell's input count (matching address bits) is computed outside Brian2 by an exact
         integer matrix product and injected at the same step, skipping the mossy-fibre group,
         its spikes and the ``n r`` mossy synapses; granule spikes are identical.
+    gap : Quantity (time)
+        Biophysical mode: time without input after every presentation (mossy fibres at
+        ``mf_rate_off``), an integer multiple of ``dt``, >= 0; must be 0 otherwise.
     """
 
-    mode: str = "deterministic"
+    mode: str = "algorithmic"
     dt: Quantity = quantity_field(0.1 * ms, unit=second, low=0, low_open=True)
     presentation: Quantity = quantity_field(0.1 * ms, unit=second, low=0, low_open=True)
     mf_rate_on: Quantity = quantity_field(500.0 * Hz, unit=Hz, low=0)
     mf_rate_off: Quantity = quantity_field(5.0 * Hz, unit=Hz, low=0)
     mossy_drive: str = "synapses"
+    gap: Quantity = quantity_field(0.0 * ms, unit=second, low=0)
 
     def __post_init__(self) -> None:
-        check_choice(self.mode, "mode", ("deterministic", "poisson"))
+        mode = check_choice(self.mode, "mode", (*DYNAMICS_MODES, *_MODE_ALIASES))
+        _set(self, "mode", _MODE_ALIASES.get(mode, mode))
         check_choice(self.mossy_drive, "mossy_drive", ("synapses", "injected"))
-        if self.mossy_drive == "injected" and self.mode != "deterministic":
+        if self.mossy_drive == "injected" and self.mode != "algorithmic":
             raise ValueError(
-                f"mossy_drive='injected' needs mode='deterministic'; got mode={self.mode!r}"
+                f"mossy_drive='injected' needs mode='algorithmic'; got mode={self.mode!r}"
             )
         check_unit_fields(self)
+        gap_steps = float(self.gap / self.dt)
+        if abs(gap_steps - round(gap_steps)) > 1e-9 * max(1.0, gap_steps):
+            raise ValueError(
+                f"gap must be an integer multiple of dt; got {self.gap!r} for dt={self.dt!r}"
+            )
+        if self.mode != "biophysical" and float(self.gap) != 0.0:
+            raise ValueError(f"gap must be 0 s unless mode='biophysical'; got {self.gap!r}")
+        if self.mode == "biophysical":
+            if float(self.dt) > 1e-4 * (1 + 1e-9):
+                raise ValueError(
+                    f"dt must be <= 0.1 ms in mode='biophysical' (membrane equations); "
+                    f"got {self.dt!r}"
+                )
+            if not float(self.mf_rate_off) > 0:
+                raise ValueError(
+                    f"mf_rate_off must be > 0 Hz in mode='biophysical' (background mossy-fibre "
+                    f"firing); got {self.mf_rate_off!r}"
+                )
         steps = float(self.presentation / self.dt)
         if abs(steps - round(steps)) > 1e-9 * max(1.0, steps) or round(steps) < 1:
             raise ValueError(
                 f"presentation must be a positive integer multiple of dt; got "
                 f"{self.presentation!r} for dt={self.dt!r}"
             )
-        if self.mode == "deterministic" and round(steps) != 1:
+        if self.mode == "algorithmic" and round(steps) != 1:
             raise ValueError(
-                f"presentation must equal dt in deterministic mode (one volley); got "
+                f"presentation must equal dt in algorithmic mode (one volley); got "
                 f"{self.presentation!r} for dt={self.dt!r}"
             )
         for name in ("mf_rate_on", "mf_rate_off"):
@@ -332,7 +370,7 @@ class DynamicsParams:
                 raise ValueError(
                     f"{name} * dt must be <= 1 (one spike per step at most); got {probability}"
                 )
-        if self.mode == "poisson" and not self.mf_rate_on > self.mf_rate_off:
+        if self.mode != "algorithmic" and not self.mf_rate_on > self.mf_rate_off:
             raise ValueError(
                 f"mf_rate_on must exceed mf_rate_off; got {self.mf_rate_on!r} <= "
                 f"{self.mf_rate_off!r}"
@@ -344,14 +382,19 @@ class DynamicsParams:
         return round(float(self.presentation / self.dt))
 
     @property
+    def n_gap_steps(self) -> int:
+        """Gap after each presentation in time steps (0 unless biophysical)."""
+        return round(float(self.gap / self.dt))
+
+    @property
     def spike_probability_on(self) -> float:
-        """Per-step spike probability of an active fibre (1 in deterministic mode)."""
-        return 1.0 if self.mode == "deterministic" else float(self.mf_rate_on * self.dt)
+        """Per-step spike probability of an active fibre (1 in algorithmic mode)."""
+        return 1.0 if self.mode == "algorithmic" else float(self.mf_rate_on * self.dt)
 
     @property
     def spike_probability_off(self) -> float:
-        """Per-step spike probability of an inactive fibre (0 in deterministic mode)."""
-        return 0.0 if self.mode == "deterministic" else float(self.mf_rate_off * self.dt)
+        """Per-step spike probability of an inactive fibre (0 in algorithmic mode)."""
+        return 0.0 if self.mode == "algorithmic" else float(self.mf_rate_off * self.dt)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,7 +25,7 @@ Time is cut into *windows* of ``K`` steps, one per presentation (a write or a re
 bisection steps for top-k), a granule spike is a parallel-fibre volley onto the Purkinje
 cells, the MLI and the Golgi cell, and the last step ``s = K - 1`` (the ``window_end`` event)
 records and clears everything. So ``K = K_in + 2`` steps in radius mode (3 when
-deterministic) and ``K_in + B + 3`` in top-k. All arithmetic in the deterministic mode is on
+algorithmic) and ``K_in + B + 3`` in top-k. All arithmetic in the algorithmic mode is on
 integers and halves (``dw = 1/2``), hence exact in float64: the circuit equals the mirror
 :class:`models.sdm.NeuronSDM` bit for bit. Devices: the runtime device with the numpy code
 target by default, ``codegen_target="cython"`` or ``cpp_standalone``
@@ -74,6 +74,7 @@ from __future__ import annotations
 
 # The population modules register the default (algorithmic) models on import.
 from cerebellum.circuit import climbing, dcn, golgi, granule, mli, mossy, purkinje  # noqa: F401
+from cerebellum.circuit import biophysical  # noqa: F401  (the biophysical models)
 from cerebellum.circuit.base import (
     WINDOW_STEP,
     BuildContext,

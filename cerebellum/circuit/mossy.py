@@ -2,7 +2,7 @@
 
 Fibre ``f = 2 i + b`` is active in a window when bit ``i`` of the presented address equals
 ``b``; the protocol says which through the ``TimedArray`` ``mf_pattern(t, f)``. In the
-deterministic mode every active fibre fires once, at step ``s = 0`` of the window; in the
+algorithmic mode every active fibre fires once, at step ``s = 0`` of the window; in the
 Poisson mode every fibre fires a Bernoulli spike per step for the ``K_in`` input steps, with
 probability ``p_on = mf_rate_on dt`` when active and ``p_off = mf_rate_off dt`` otherwise.
 
@@ -43,7 +43,7 @@ def build_push_pull_mossy(cell: PushPullMossyParams, ctx: BuildContext) -> Popul
     constants = {"p_on": dyn.spike_probability_on, "p_off": dyn.spike_probability_off}
     if ctx.injected:
         return Population(constants=constants)
-    if dyn.mode == "deterministic":
+    if dyn.mode == "algorithmic":
         threshold = f"{WINDOW_STEP} == 0 and mf_pattern(t, i) > 0.5"
     else:
         threshold = (

@@ -1,0 +1,899 @@
+"""Run the biophysical cerebellum: calibrate, write, read, decode -- numpy out, nothing else.
+
+The continuous-time protocol for :mod:`cerebellum.circuit.biophysical`. Time is a sequence of
+back-to-back *presentations* of period ``T + G`` (``T = dynamics.presentation``, ``G =
+dynamics.gap``): mossy fibres carry the address (push-pull Poisson trains) for ``T``, then all
+fibres fire at the background rate for ``G`` while the state decays on its own. Kinds:
+
+- ``background``: no address (spontaneous activity, measured first);
+- ``calibration``: random queries while :func:`calibrate_golgi` searches the Golgi inhibition
+  that gives the target fraction of active granule cells (plasticity off);
+- ``write``: pattern ``mu``; the climbing fibre of every channel whose written bit is 1 fires a
+  burst ``burst_delay`` after the onset (value channels: the pattern's value bits; probe
+  channel ``nu``: 1 iff ``nu = mu``; reference ``zero``: never; reference ``one``: always);
+  ``plasticity_gate`` is 1 during the presentation;
+- ``read``: a query, plasticity off.
+
+Decoding (a read-out choice, measured in the same run, not a formula inside the network):
+with ``x_c`` the spike count of channel ``c``'s DCN cells (or Purkinje cells) in
+``[onset + decode_delay, onset + T)`` of a read,
+
+``read_c = (x_c - x_zero) / (x_one - x_zero)``,
+
+the position of channel ``c`` between the two reference channels of the same read: ``zero``
+has had only LTP (baseline) and ``one`` LTD on every write (saturation). For a linear
+PC/DCN transfer this is ``sum_mu v_mu,c I_mu / sum_mu I_mu`` with ``I_mu`` the LTD-weighted
+overlap of the read's and pattern ``mu``'s parallel-fibre activity -- the SDM read
+(Kanerva 1988) without a write-count normaliser in the circuit; probe channel ``nu`` decodes to
+pattern ``nu``'s weight. The references replace the algorithmic model's write-count MLI
+(which would be a hypothesis, not a measured mechanism).
+
+Everything leaves as numpy (:class:`BiophysicalResult`); no Brian2 object escapes
+:func:`run_biophysical`.
+
+References
+----------
+Kanerva, P. (1988). Sparse Distributed Memory. MIT Press.
+Marr, D. (1969). A theory of cerebellar cortex. J. Physiol. 202, 437-470.
+Albus, J. S. (1971). A theory of cerebellar function. Math. Biosci. 10, 25-61.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+
+import brian2
+import numpy as np
+from brian2 import TimedArray, second
+from scipy.stats import binom
+
+from cerebellum.biophysical_params import (
+    LIFGolgiParams,
+    PoissonTrainMossyParams,
+    TimingWindowClimbingParams,
+)
+from cerebellum.circuit import Circuit, build_circuit
+from cerebellum.circuit.biophysical import (
+    N_REFERENCE_CHANNELS,
+    REFERENCE_ONE,
+    REFERENCE_ZERO,
+)
+from cerebellum.params import CircuitParams, GranuleLayerParams
+from cerebellum.readout import Readout, as_numpy, binary_matrix, value_matrix
+from cerebellum.wiring import Wiring
+from models.activation import ActivationRule
+from models.validation import check_int, check_quantity, check_real, check_rng
+
+__all__ = [
+    "BIOPHYSICAL_POPULATIONS",
+    "BiophysicalProtocol",
+    "BiophysicalResult",
+    "GolgiCalibration",
+    "mirror_active_fraction",
+    "run_biophysical",
+]
+
+#: Spiking populations, in circuit order (each has a ``<name>_spikes`` monitor).
+BIOPHYSICAL_POPULATIONS = ("mossy", "granule", "golgi", "mli", "climbing", "purkinje", "dcn")
+
+#: Populations with recorded membrane potentials (``<name>_traces``).
+TRACED_POPULATIONS = ("granule", "golgi", "mli", "purkinje", "dcn")
+
+
+def mirror_active_fraction(granule: GranuleLayerParams) -> float:
+    """Probability that a uniform random query activates a cell under the mirror's hard rule.
+
+    ``2**-n_inputs`` for the selected-coordinate and hyperplane rules, ``P[Bin(n, 1/2) <= d]``
+    for a Hamming ball, ``k / r`` for top-k: the calibration target that makes the spiking
+    layer as sparse as the mirror.
+
+    Parameters
+    ----------
+    granule : GranuleLayerParams
+
+    Returns
+    -------
+    float
+    """
+    if not isinstance(granule, GranuleLayerParams):
+        raise TypeError(f"granule must be a GranuleLayerParams; got {type(granule).__name__}")
+    if granule.activation.selected:
+        return 2.0**-granule.n_inputs
+    if granule.activation is ActivationRule.TOP_K:
+        return granule.top_k / granule.n_neurons
+    return float(binom.cdf(granule.activation_radius, granule.n_dims, 0.5))
+
+
+@dataclass(frozen=True)
+class GolgiCalibration:
+    """Result of :func:`calibrate_golgi`.
+
+    Attributes
+    ----------
+    inhibition_scale : float
+        The chosen multiplier of ``LIFGolgiParams.g_inhibition``.
+    target_fraction : float
+        Asked-for fraction of granule cells active (>= 1 spike) per query.
+    measured_fraction : float
+        Mean fraction over the final calibration queries at ``inhibition_scale``.
+    fraction_sd : float
+        Its standard deviation across those queries.
+    fractions : ndarray of shape (n_queries,)
+        Per-query fractions at ``inhibition_scale``.
+    scales_tried, fractions_tried : ndarray of shape (n_steps,)
+        The search history (scale, mean fraction).
+    """
+
+    inhibition_scale: float
+    target_fraction: float
+    measured_fraction: float
+    fraction_sd: float
+    fractions: np.ndarray
+    scales_tried: np.ndarray
+    fractions_tried: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class BiophysicalResult:
+    """What :func:`run_biophysical` measured (numpy arrays, SI units in the names).
+
+    Attributes
+    ----------
+    readouts : list of Readout
+        One per query set. Meanings in the biophysical mode: ``read`` -- decoded from DCN
+        spike counts (module docstring); ``active_granule`` -- >= 1 spike during the
+        presentation; ``golgi_active_count`` -- number of active granule cells;
+        ``mli_write_count_input`` -- MLI spikes in the decoding window (there is no write
+        count); ``purkinje_input`` -- Purkinje spike counts per channel (value + probe) in the
+        decoding window; ``purkinje_rate_hz``, ``dcn_rate_hz`` -- their mean rates per cell;
+        ``pattern_intersections`` -- ``|A_read ∩ A_write(mu)|`` of the spiking active sets;
+        ``pattern_weights`` -- those normalised to sum 1.
+    read_purkinje : list of ndarray of shape (n_queries, n_values)
+        The read decoded from Purkinje counts instead.
+    probe_weights_dcn, probe_weights_purkinje : list of ndarray of shape (n_queries, n_patterns)
+        Each pattern's weight decoded from its one-hot probe channel (module docstring).
+    reference_counts_dcn, reference_counts_purkinje : list of ndarray of shape (n_queries, 2)
+        Decoding-window counts of the ``zero`` and ``one`` references per read.
+    granule_match_counts : list of ndarray of shape (n_queries, n_neurons), uint8
+        Matching mossy-fibre inputs ``h`` of every granule cell for every query.
+    granule_spike_counts : list of ndarray of shape (n_queries, n_neurons), uint16
+        Granule spikes during each read presentation.
+    write_granule_spike_counts : ndarray of shape (n_patterns, n_neurons), uint16
+    write_match_counts : ndarray of shape (n_patterns, n_neurons), uint8
+    complex_spike_counts : ndarray of shape (n_patterns, n_channels_total), int64
+        Complex spikes per write and channel (summed over the channel's Purkinje cells).
+    calibration : GolgiCalibration or None
+    rates_hz : dict of str to dict of str to ndarray
+        ``rates_hz[phase][population]``: mean rate of every cell over the presentations of
+        ``phase`` in ``("background", "write", "read")``.
+    raster : dict of str to dict of str to ndarray
+        ``raster[population] = {"times_s", "cells"}`` over ``raster_window_s``.
+    raster_window_s : tuple of float
+    traces : dict of str to dict of str to ndarray
+        ``traces[population] = {"times_s": (n_samples,), "v_volt": (n_cells, n_samples)}``
+        for the recorded cells over ``raster_window_s``.
+    pf_weights_before, pf_weights_after : ndarray of shape (n_neurons, n_channels_total)
+        PF -> Purkinje weights of the first Purkinje cell of each channel (all cells of a
+        channel share their weights: same PF spikes, same climbing fibre), before the writes
+        and after the reads.
+    channel_names : list of str
+        ``value_i``, ``probe_mu``, ``reference_zero``, ``reference_one``.
+    presentation_s, gap_s, decode_delay_s : float
+    onsets_s : dict of str to ndarray
+        Onsets of the ``background``, ``calibration``, ``write`` and ``read`` presentations.
+    n_spikes : dict of str to int
+        Spikes per population over the whole run.
+    n_synaptic_events : int
+        Pre-synaptic spikes times out-degree, over all synapse groups.
+    simulated_s : float
+    timings_s : dict of str to float
+        ``build``, ``calibrate``, ``write``, ``read`` (runtime) or ``device_build`` and
+        ``device_run`` (standalone), ``total``.
+    """
+
+    readouts: list
+    read_purkinje: list
+    probe_weights_dcn: list
+    probe_weights_purkinje: list
+    reference_counts_dcn: list
+    reference_counts_purkinje: list
+    granule_match_counts: list
+    granule_spike_counts: list
+    write_granule_spike_counts: np.ndarray
+    write_match_counts: np.ndarray
+    complex_spike_counts: np.ndarray
+    calibration: GolgiCalibration | None
+    rates_hz: dict
+    raster: dict
+    raster_window_s: tuple
+    traces: dict
+    pf_weights_before: np.ndarray
+    pf_weights_after: np.ndarray
+    channel_names: list
+    presentation_s: float
+    gap_s: float
+    decode_delay_s: float
+    onsets_s: dict
+    n_spikes: dict
+    n_synaptic_events: int
+    simulated_s: float
+    timings_s: dict = field(default_factory=dict)
+
+
+def _check_params(params: CircuitParams) -> None:
+    if not isinstance(params, CircuitParams):
+        raise TypeError(f"params must be a CircuitParams; got {type(params).__name__}")
+    if params.dynamics.mode != "biophysical":
+        raise ValueError(
+            f"dynamics.mode must be 'biophysical' for the biophysical protocol; got "
+            f"{params.dynamics.mode!r}"
+        )
+    expected = {
+        "mossy": PoissonTrainMossyParams,
+        "golgi": LIFGolgiParams,
+        "climbing": TimingWindowClimbingParams,
+    }
+    for population, cls in expected.items():
+        if not isinstance(getattr(params.cells, population), cls):
+            raise TypeError(
+                f"cells.{population} must be a {cls.__name__} in the biophysical protocol; got "
+                f"{type(getattr(params.cells, population)).__name__}"
+            )
+
+
+class BiophysicalProtocol:
+    """Drives a biophysical :class:`~cerebellum.circuit.Circuit` in continuous time.
+
+    Parameters
+    ----------
+    circuit : Circuit
+        Built from biophysical parameters (no run yet).
+    """
+
+    def __init__(self, circuit: Circuit) -> None:
+        if not isinstance(circuit, Circuit):
+            raise TypeError(f"circuit must be a Circuit; got {type(circuit).__name__}")
+        _check_params(circuit.params)
+        self.circuit = circuit
+        dyn = circuit.params.dynamics
+        self.dt_s = float(dyn.dt)
+        self.steps_on = dyn.n_input_steps
+        self.steps_gap = dyn.n_gap_steps
+        self.period_steps = self.steps_on + self.steps_gap
+        self.slot_steps = (
+            math.gcd(self.steps_on, self.steps_gap) if self.steps_gap else self.steps_on
+        )
+        self.n_channels_total = circuit.n_channels + N_REFERENCE_CHANNELS
+        self.kinds: list[str] = []
+        self._mossy_rows: list[np.ndarray] = []
+        self._gate_rows: list[float] = []
+        self._cf_indices: list[np.ndarray] = []
+        self._cf_times: list[np.ndarray] = []
+        self.write_bits: list[np.ndarray] = []
+        self._n_written = 0
+        self._frozen = False
+        self._namespace: dict | None = None
+
+    @property
+    def period_s(self) -> float:
+        """One presentation plus its gap, in seconds."""
+        return self.period_steps * self.dt_s
+
+    @property
+    def n_presentations(self) -> int:
+        """Presentations scheduled so far."""
+        return len(self.kinds)
+
+    def _mossy_row(self, bits: np.ndarray | None) -> np.ndarray:
+        n_dims = self.circuit.params.granule.n_dims
+        row = np.zeros(2 * n_dims)
+        if bits is not None:
+            row[2 * np.arange(n_dims) + bits] = 1.0
+        return row
+
+    def schedule(self, kind: str, bits: np.ndarray | None, cf_bits: np.ndarray | None) -> None:
+        """Append one presentation (no simulation until :meth:`run`).
+
+        Parameters
+        ----------
+        kind : {"background", "calibration", "write", "read"}
+        bits : ndarray of shape (n_dims,), uint8, or None (background)
+        cf_bits : ndarray of shape (n_channels_total,), {0, 1}, or None
+            Channels whose climbing fibre bursts (writes only).
+        """
+        if self._frozen:
+            raise ValueError(
+                "schedule: the timeline is fixed at the first run (one TimedArray for the whole "
+                "run, so nothing is recompiled); schedule every presentation first"
+            )
+        onset = self.n_presentations * self.period_steps
+        self.kinds.append(kind)
+        self._mossy_rows.append(self._mossy_row(bits))
+        self._gate_rows.append(1.0 if kind == "write" else 0.0)
+        if cf_bits is not None:
+            cf = self.circuit.params.cells.climbing
+            channels = np.nonzero(np.asarray(cf_bits) > 0.5)[0]
+            delay = round(float(cf.burst_delay) / self.dt_s)
+            interval = max(1, round(float(cf.burst_interval) / self.dt_s))
+            steps = onset + delay + interval * np.arange(cf.n_burst_spikes)
+            self._cf_indices.append(np.repeat(channels, cf.n_burst_spikes))
+            self._cf_times.append(np.tile(steps, channels.size) * self.dt_s)
+
+    def _freeze(self) -> dict:
+        """Build the run namespace once: TimedArrays and climbing-fibre spikes of the timeline."""
+        c = self.circuit
+        slots_per_on = self.steps_on // self.slot_steps
+        slots_per_period = self.period_steps // self.slot_steps
+        n_slots = self.n_presentations * slots_per_period
+        mossy = np.zeros((n_slots, self._mossy_rows[0].size))
+        gate = np.zeros(n_slots)
+        for k, (row, g) in enumerate(zip(self._mossy_rows, self._gate_rows, strict=True)):
+            first = k * slots_per_period
+            mossy[first : first + slots_per_on] = row
+            gate[first : first + slots_per_on] = g
+        slot_dt = self.slot_steps * self.dt_s * second
+        namespace = dict(c.constants)
+        namespace["mf_pattern"] = TimedArray(mossy, dt=slot_dt, name="mf_pattern")
+        namespace["plasticity_gate"] = TimedArray(gate, dt=slot_dt, name="plasticity_gate")
+        if self._cf_indices:
+            indices = np.concatenate(self._cf_indices).astype(int)
+            times = np.concatenate(self._cf_times)
+            order = np.lexsort((indices, times))
+            c.groups["climbing"].set_spikes(indices[order], times[order] * second)
+        self._frozen = True
+        return namespace
+
+    def run(self, until: int | None = None) -> None:
+        """Simulate up to the end of presentation ``until - 1`` (default: all scheduled).
+
+        The first call fixes the timeline (see :meth:`schedule`).
+        """
+        if not self.n_presentations:
+            return
+        if self._namespace is None:
+            self._namespace = self._freeze()
+        until = (
+            self.n_presentations
+            if until is None
+            else check_int(until, "until", low=0, high=self.n_presentations)
+        )
+        done = int(round(float(self.circuit.network.t) / self.dt_s))
+        total = until * self.period_steps
+        if total > done:
+            self.circuit.network.run((total - done) * self.dt_s * second, namespace=self._namespace)
+
+    # -- the steps of the experiment ------------------------------------------------------------
+
+    def background(self, n: int) -> None:
+        """Schedule ``n`` presentations without an address."""
+        for _ in range(check_int(n, "n", low=0)):
+            self.schedule("background", None, None)
+
+    def write(self, addresses: np.ndarray, values: np.ndarray) -> None:
+        """Schedule the writes of ``addresses`` with binary ``values`` on the climbing fibres."""
+        c = self.circuit
+        n_new = addresses.shape[0]
+        if c.n_pattern_channels and self._n_written + n_new > c.n_pattern_channels:
+            raise ValueError(
+                f"addresses: at most n_pattern_channels={c.n_pattern_channels} patterns can be "
+                f"written; got {self._n_written} + {n_new}"
+            )
+        for row, value in zip(addresses, values, strict=True):
+            cf = np.zeros(self.n_channels_total)
+            cf[: c.n_values] = value
+            if c.n_pattern_channels:
+                cf[c.n_values + self._n_written] = 1.0
+            cf[c.n_channels + REFERENCE_ONE] = 1.0
+            cf[c.n_channels + REFERENCE_ZERO] = 0.0
+            self.schedule("write", row, cf)
+            self.write_bits.append(row)
+            self._n_written += 1
+
+    def read(self, queries: np.ndarray) -> np.ndarray:
+        """Schedule reads; returns their presentation indices."""
+        first = self.n_presentations
+        for row in queries:
+            self.schedule("read", row, None)
+        return np.arange(first, self.n_presentations)
+
+    # -- read-out -------------------------------------------------------------------------------
+
+    def spikes(self, population: str) -> tuple[np.ndarray, np.ndarray]:
+        """All spikes of ``population`` so far: ``(times_s, cells)``."""
+        monitor = self.circuit.monitors[f"{population}_spikes"]
+        return np.asarray(monitor.t_), np.asarray(monitor.i)
+
+    def counts(
+        self,
+        population: str,
+        presentations: np.ndarray,
+        *,
+        start_s: float = 0.0,
+        stop_s: float | None = None,
+        spikes: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Spike counts per presentation and cell in ``[onset + start_s, onset + stop_s)``.
+
+        Returns
+        -------
+        ndarray of shape (len(presentations), n_cells), int64
+        """
+        times, cells = self.spikes(population) if spikes is None else spikes
+        n_cells = len(self.circuit.groups[population])
+        stop_s = self.steps_on * self.dt_s if stop_s is None else stop_s
+        period = self.period_s
+        # Records lie on the step grid: shift by half a step before flooring.
+        steps = np.floor(times / self.dt_s + 0.5).astype(np.int64)
+        index = steps // self.period_steps
+        offset = (steps - index * self.period_steps) * self.dt_s
+        keep = (offset >= start_s - 1e-12) & (offset < stop_s - 1e-12)
+        lookup = np.full(self.n_presentations + 1, -1, dtype=np.int64)
+        lookup[np.asarray(presentations, dtype=np.int64)] = np.arange(len(presentations))
+        index = np.clip(index, 0, self.n_presentations)
+        row = lookup[index]
+        keep &= row >= 0
+        out = np.zeros((len(presentations), n_cells), dtype=np.int64)
+        np.add.at(out, (row[keep], cells[keep]), 1)
+        del period
+        return out
+
+
+def _channel_counts(counts: np.ndarray, n_channels: int) -> np.ndarray:
+    """Sum cell counts over the cells of each channel (channel-major groups)."""
+    per = counts.shape[1] // n_channels
+    return counts.reshape(counts.shape[0], n_channels, per).sum(axis=2)
+
+
+def _decode(channel_counts: np.ndarray, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(x_c - x_zero) / (x_one - x_zero)`` for every channel; NaN where the references tie."""
+    zero = channel_counts[:, n_channels + REFERENCE_ZERO].astype(np.float64)
+    one = channel_counts[:, n_channels + REFERENCE_ONE].astype(np.float64)
+    span = one - zero
+    decoded = np.full((channel_counts.shape[0], n_channels), np.nan)
+    ok = span != 0
+    decoded[ok] = (channel_counts[ok, :n_channels] - zero[ok, None]) / span[ok, None]
+    return decoded, np.stack([zero, one], axis=1)
+
+
+def calibrate_golgi(
+    protocol: BiophysicalProtocol,
+    blocks: list,
+    *,
+    target_fraction: float,
+) -> GolgiCalibration:
+    """Search the Golgi inhibition scale that makes ``target_fraction`` of granule cells fire.
+
+    Runs (runtime device) the scheduled calibration presentations block by block, plasticity
+    off. The active fraction (>= 1 granule spike) falls with the scale, so the search doubles
+    or halves the scale until the target is bracketed, then bisects geometrically; the last
+    block runs at the log-linear interpolation between the bracketing scales, and its
+    measurement is the reported fraction and spread across queries. The network keeps
+    running: the state between blocks decays in the gaps, and no weight changes.
+
+    Parameters
+    ----------
+    protocol : BiophysicalProtocol
+        Already holding the calibration presentations (``kind="calibration"``), not yet run
+        past the first block.
+    blocks : list of ndarray of int
+        Presentation indices of each search step; the last block is the final measurement
+        (at least two blocks).
+    target_fraction : float
+        In (0, 1).
+
+    Returns
+    -------
+    GolgiCalibration
+    """
+    target = check_real(
+        target_fraction, "target_fraction", low=0.0, high=1.0, low_open=True, high_open=True
+    )
+    if not isinstance(blocks, list) or len(blocks) < 2:
+        raise ValueError("blocks must be a list of at least two index arrays")
+    c = protocol.circuit
+    if c.standalone:
+        raise ValueError("device: calibrate_golgi needs the runtime device; got cpp_standalone")
+    synapses = c.groups["golgi_granule"]
+    g_unit = c.params.cells.golgi.g_inhibition
+    n_neurons = c.params.granule.n_neurons
+
+    def measure(scale: float, block: np.ndarray) -> np.ndarray:
+        synapses.w_inhibition = g_unit * scale
+        protocol.run(int(block[-1]) + 1)
+        counts = protocol.counts("granule", block)
+        return (counts > 0).sum(axis=1) / n_neurons
+
+    scales, fractions = [], []
+    scale = float(c.params.cells.golgi.inhibition_scale) or 1.0
+    low = high = None  # scales whose fraction is above / below the target
+    for block in blocks[:-1]:
+        fraction = float(measure(scale, block).mean())
+        scales.append(scale)
+        fractions.append(fraction)
+        if fraction > target:
+            low = scale if low is None or scale > low else low
+        else:
+            high = scale if high is None or scale < high else high
+        if high is None:
+            scale *= 2.0
+        elif low is None:
+            scale /= 2.0
+        else:
+            scale = math.sqrt(low * high)
+    scales_np, fractions_np = np.asarray(scales), np.asarray(fractions)
+    if low is not None and high is not None:
+        f_low = fractions_np[scales_np == low][-1]
+        f_high = fractions_np[scales_np == high][-1]
+        if f_low > f_high > 0:
+            weight = (math.log(f_low) - math.log(target)) / (math.log(f_low) - math.log(f_high))
+            scale = math.exp(math.log(low) + weight * (math.log(high) - math.log(low)))
+        else:
+            scale = math.sqrt(low * high)
+    else:
+        error = np.abs(np.log(np.maximum(fractions_np, 1e-12) / target))
+        scale = float(scales_np[np.argmin(error)])
+    final = measure(scale, blocks[-1])
+    return GolgiCalibration(
+        inhibition_scale=float(scale),
+        target_fraction=target,
+        measured_fraction=float(final.mean()),
+        fraction_sd=float(final.std(ddof=1)) if final.size > 1 else 0.0,
+        fractions=final,
+        scales_tried=scales_np,
+        fractions_tried=fractions_np,
+    )
+
+
+def _pf_weights(circuit: Circuit, n_channels_total: int) -> np.ndarray:
+    """Weights of the first Purkinje cell of each channel, shape (n_neurons, n_channels_total)."""
+    syn = circuit.groups["granule_purkinje"]
+    per = len(circuit.groups["purkinje"]) // n_channels_total
+    w = np.asarray(syn.w[:], dtype=np.float32)
+    j = np.asarray(syn.j[:])
+    i = np.asarray(syn.i[:])
+    first = j % per == 0
+    out = np.empty((circuit.params.granule.n_neurons, n_channels_total), dtype=np.float32)
+    out[i[first], j[first] // per] = w[first]
+    return out
+
+
+def _synaptic_events(circuit: Circuit, n_spikes: dict) -> int:
+    """Sum over synapse groups of pre-synaptic spikes times the mean out-degree."""
+    groups = {
+        "mossy_granule": "mossy",
+        "mossy_golgi": "mossy",
+        "granule_golgi": "granule",
+        "golgi_granule": "golgi",
+        "granule_mli": "granule",
+        "granule_purkinje": "granule",
+        "mli_purkinje": "mli",
+        "climbing_purkinje": "climbing",
+        "purkinje_dcn": "purkinje",
+    }
+    total = 0.0
+    for name, source in groups.items():
+        if name in circuit.groups:
+            n_syn = len(circuit.groups[name])
+            total += n_spikes[source] * n_syn / len(circuit.groups[source])
+    return int(round(total))
+
+
+def run_biophysical(
+    params: CircuitParams,
+    wiring: Wiring,
+    addresses,
+    values,
+    query_sets: list,
+    *,
+    rng: np.random.Generator,
+    pattern_channels: bool = True,
+    target_fraction: float | None = None,
+    inhibition_scale: float | None = None,
+    n_background: int = 2,
+    n_calibration_queries: int = 8,
+    n_calibration_steps: int = 7,
+    decode_delay=None,
+    raster_duration=1.0 * second,
+    track_memory: bool = False,
+) -> BiophysicalResult:
+    """Build the biophysical circuit, calibrate the Golgi inhibition, write, read, decode.
+
+    Parameters
+    ----------
+    params : CircuitParams
+        ``dynamics.mode == "biophysical"`` and biophysical cell models
+        (:func:`cerebellum.biophysical_params.biophysical_cells`).
+    wiring : Wiring
+        Sampled for ``params.granule``.
+    addresses : ndarray of shape (n_patterns, n_dims), {0, 1}
+    values : ndarray of shape (n_patterns, n_values), {0, 1}
+        Binary: each bit is a climbing-fibre burst (1) or none (0).
+    query_sets : list of ndarray of shape (n_queries, n_dims), {0, 1}
+        Read in order from the written state (reads never change a weight).
+    rng : numpy.random.Generator
+        Seeds Brian2 (Poisson spikes) and the calibration queries.
+    pattern_channels : bool
+        One-hot probe channel per pattern (pattern weights from spikes).
+    target_fraction : float, optional
+        Active granule fraction for the calibration, in (0, 1); default
+        :func:`mirror_active_fraction` (as sparse as the mirror's rule).
+    inhibition_scale : float, optional
+        Skip the calibration and use this scale (required with ``cpp_standalone``, which
+        cannot adapt between runs).
+    n_background : int
+        Background presentations at the start (spontaneous rates), >= 1.
+    n_calibration_queries, n_calibration_steps : int
+        See :func:`calibrate_golgi`.
+    decode_delay : Quantity (time), optional
+        Start of the decoding window after each read onset, in ``[0, presentation)``;
+        default 10 ms (our choice: after the granule-layer onset transient).
+    raster_duration : Quantity (time)
+        Length of the raster / trace window (from the last background presentation on).
+    track_memory : bool
+        Record peak Python-heap memory (``tracemalloc``) into ``timings_s["peak_memory_mb"]``.
+
+    Returns
+    -------
+    BiophysicalResult
+    """
+    _check_params(params)
+    if not isinstance(wiring, Wiring):
+        raise TypeError(f"wiring must be a Wiring; got {type(wiring).__name__}")
+    check_rng(rng)
+    n_dims = params.granule.n_dims
+    bits = binary_matrix("addresses", addresses, n_dims)
+    values_np = as_numpy("values", values)
+    if values_np.ndim != 2:
+        raise ValueError(f"values must have shape (n_patterns, n_values); got {values_np.shape}")
+    values_np = value_matrix("values", values_np, values_np.shape[1], bits.shape[0])
+    if not np.isin(values_np, (0.0, 1.0)).all():
+        raise ValueError("values must be binary (0 or 1): each bit is a climbing-fibre burst")
+    if not isinstance(query_sets, list | tuple) or not query_sets:
+        raise TypeError("query_sets must be a non-empty list of (n_queries, n_dims) arrays")
+    query_bits = [binary_matrix(f"query_sets[{k}]", q, n_dims) for k, q in enumerate(query_sets)]
+    if target_fraction is None:
+        target_fraction = mirror_active_fraction(params.granule)
+    target_fraction = check_real(
+        target_fraction, "target_fraction", low=0.0, high=1.0, low_open=True, high_open=True
+    )
+    if inhibition_scale is not None:
+        inhibition_scale = check_real(inhibition_scale, "inhibition_scale", low=0.0)
+    elif params.device.device == "cpp_standalone":
+        raise ValueError(
+            "inhibition_scale is required with device='cpp_standalone' (calibrate on the runtime "
+            "device first)"
+        )
+    n_background = check_int(n_background, "n_background", low=1)
+    presentation = params.dynamics.presentation
+    delay = 10.0 * brian2.ms if decode_delay is None else decode_delay
+    check_quantity(delay, "decode_delay", second, low=0.0)
+    if not delay < presentation:
+        raise ValueError(f"decode_delay must be below presentation={presentation!r}; got {delay!r}")
+    check_quantity(raster_duration, "raster_duration", second, low=0.0, low_open=True)
+
+    timings: dict[str, float] = {}
+    if track_memory:
+        tracemalloc.start()
+    clock_total = time.perf_counter()
+    compile_args = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
+    try:
+        clock = time.perf_counter()
+        circuit = build_circuit(
+            params,
+            wiring,
+            n_values=values_np.shape[1],
+            n_pattern_channels=bits.shape[0] if pattern_channels else 0,
+            rng=rng,
+        )
+        protocol = BiophysicalProtocol(circuit)
+        timings["build"] = time.perf_counter() - clock
+        protocol.background(n_background)
+        blocks = []
+        if inhibition_scale is None:
+            n_cal = check_int(n_calibration_queries, "n_calibration_queries", low=1)
+            n_steps = check_int(n_calibration_steps, "n_calibration_steps", low=1)
+            for _ in range(n_steps + 1):
+                first = protocol.n_presentations
+                for row in rng.integers(0, 2, size=(n_cal, n_dims), dtype=np.uint8):
+                    protocol.schedule("calibration", row, None)
+                blocks.append(np.arange(first, protocol.n_presentations))
+        write_first = protocol.n_presentations
+        protocol.write(bits, values_np)
+        write_index = np.arange(write_first, protocol.n_presentations)
+        read_index = [protocol.read(q) for q in query_bits]
+        calibration = None
+        clock = time.perf_counter()
+        if blocks:
+            protocol.run(n_background)
+            calibration = calibrate_golgi(protocol, blocks, target_fraction=target_fraction)
+            inhibition_scale = calibration.inhibition_scale
+            timings["calibrate"] = time.perf_counter() - clock
+        circuit.groups["golgi_granule"].w_inhibition = (
+            params.cells.golgi.g_inhibition * inhibition_scale
+        )
+        weights_before = (
+            None if circuit.standalone else _pf_weights(circuit, protocol.n_channels_total)
+        )
+        clock = time.perf_counter()
+        if circuit.standalone:
+            protocol.run()
+            device = brian2.get_device()
+            device.build(run=True, compile=True, directory=device.project_dir)
+            timings["device_build"] = time.perf_counter() - clock
+            timings["device_run"] = float(getattr(device, "_last_run_time", float("nan")))
+            weights_before = np.full(
+                (params.granule.n_neurons, protocol.n_channels_total),
+                params.cells.climbing.w_initial,
+                dtype=np.float32,
+            )
+        else:
+            protocol.run(int(write_index[-1]) + 1)
+            timings["write"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            protocol.run()
+            timings["read"] = time.perf_counter() - clock
+        result = _collect(
+            protocol,
+            write_index,
+            read_index,
+            query_bits,
+            calibration,
+            weights_before,
+            float(delay),
+            float(raster_duration),
+            n_background,
+            timings,
+        )
+    finally:
+        if params.device.device == "cpp_standalone":
+            brian2.device.reinit()
+            brian2.set_device("runtime")
+            brian2.prefs.codegen.cpp.extra_compile_args_gcc = compile_args
+        timings["total"] = time.perf_counter() - clock_total
+        if track_memory:
+            timings["peak_memory_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+    return result
+
+
+def _collect(
+    protocol,
+    write_index,
+    read_index,
+    query_bits,
+    calibration,
+    weights_before,
+    delay_s,
+    raster_s,
+    n_background,
+    timings,
+) -> BiophysicalResult:
+    c = protocol.circuit
+    n_ch = c.n_channels
+    n_total = protocol.n_channels_total
+    n_v, n_p = c.n_values, c.n_pattern_channels
+    on_s = protocol.steps_on * protocol.dt_s
+    window_s = on_s - delay_s
+    spikes = {pop: protocol.spikes(pop) for pop in BIOPHYSICAL_POPULATIONS}
+    n_pc = len(c.groups["purkinje"]) // n_total
+    n_dcn = len(c.groups["dcn"]) // n_total
+
+    write_counts = protocol.counts("granule", write_index, spikes=spikes["granule"])
+    write_active = write_counts > 0
+    write_bits = np.asarray(protocol.write_bits, dtype=np.uint8)
+    write_match = c.wiring.match_counts(write_bits).astype(np.uint8)
+    cs_monitor = c.monitors["complex_spikes"]
+    cs = protocol.counts(
+        "purkinje",
+        write_index,
+        stop_s=protocol.period_s,
+        spikes=(np.asarray(cs_monitor.t_), np.asarray(cs_monitor.i)),
+    )
+    complex_counts = _channel_counts(cs, n_total)
+
+    readouts, read_pc, probes_dcn, probes_pc, refs_dcn, refs_pc = [], [], [], [], [], []
+    match_counts, spike_counts = [], []
+    for index, queries in zip(read_index, query_bits, strict=True):
+        gc = protocol.counts("granule", index, spikes=spikes["granule"])
+        active = gc > 0
+        pc = _channel_counts(
+            protocol.counts("purkinje", index, start_s=delay_s, spikes=spikes["purkinje"]), n_total
+        )
+        dcn = _channel_counts(
+            protocol.counts("dcn", index, start_s=delay_s, spikes=spikes["dcn"]), n_total
+        )
+        mli = protocol.counts("mli", index, start_s=delay_s, spikes=spikes["mli"]).sum(axis=1)
+        decoded_dcn, ref_dcn = _decode(dcn, n_ch)
+        decoded_pc, ref_pc = _decode(pc, n_ch)
+        intersections = active.astype(np.float64) @ write_active.T.astype(np.float64)
+        total = intersections.sum(axis=1, keepdims=True)
+        weights = np.divide(intersections, total, out=np.zeros_like(intersections), where=total > 0)
+        readouts.append(
+            Readout(
+                queries=queries,
+                active_granule=active,
+                golgi_active_count=active.sum(axis=1).astype(np.float64),
+                mli_write_count_input=mli.astype(np.float64),
+                purkinje_input=pc[:, :n_ch].astype(np.float64),
+                purkinje_rate_hz=pc[:, :n_ch] / (n_pc * window_s),
+                dcn_rate_hz=dcn[:, :n_v] / (n_dcn * window_s),
+                read=decoded_dcn[:, :n_v],
+                pattern_intersections=intersections,
+                pattern_weights=weights,
+                query_onset_s=index * protocol.period_s,
+            )
+        )
+        read_pc.append(decoded_pc[:, :n_v])
+        probes_dcn.append(decoded_dcn[:, n_v : n_v + n_p])
+        probes_pc.append(decoded_pc[:, n_v : n_v + n_p])
+        refs_dcn.append(ref_dcn)
+        refs_pc.append(ref_pc)
+        match_counts.append(c.wiring.match_counts(queries).astype(np.uint8))
+        spike_counts.append(np.minimum(gc, np.iinfo(np.uint16).max).astype(np.uint16))
+
+    kinds = np.asarray(protocol.kinds)
+    rates: dict[str, dict[str, np.ndarray]] = {}
+    for phase in ("background", "write", "read"):
+        index = np.nonzero(kinds == phase)[0]
+        rates[phase] = {}
+        for pop in BIOPHYSICAL_POPULATIONS:
+            counts = protocol.counts(pop, index, spikes=spikes[pop])
+            duration = max(len(index), 1) * on_s
+            rates[phase][pop] = counts.sum(axis=0) / duration
+
+    start = (n_background - 1) * protocol.period_s
+    stop = start + raster_s
+    raster = {}
+    for pop in BIOPHYSICAL_POPULATIONS:
+        times, cells = spikes[pop]
+        keep = (times >= start) & (times < stop)
+        raster[pop] = {"times_s": times[keep], "cells": cells[keep]}
+    traces = {}
+    for pop in TRACED_POPULATIONS:
+        monitor = c.monitors[f"{pop}_traces"]
+        t = np.asarray(monitor.t_)
+        keep = (t >= start) & (t < stop)
+        traces[pop] = {"times_s": t[keep], "v_volt": np.asarray(monitor.v_)[:, keep]}
+
+    n_spikes = {pop: int(spikes[pop][0].size) for pop in BIOPHYSICAL_POPULATIONS}
+    names = (
+        [f"value_{k}" for k in range(n_v)]
+        + [f"probe_{k}" for k in range(n_p)]
+        + ["reference_zero", "reference_one"]
+    )
+    onsets = {
+        kind: np.nonzero(kinds == kind)[0] * protocol.period_s
+        for kind in ("background", "calibration", "write", "read")
+    }
+    return BiophysicalResult(
+        readouts=readouts,
+        read_purkinje=read_pc,
+        probe_weights_dcn=probes_dcn,
+        probe_weights_purkinje=probes_pc,
+        reference_counts_dcn=refs_dcn,
+        reference_counts_purkinje=refs_pc,
+        granule_match_counts=match_counts,
+        granule_spike_counts=spike_counts,
+        write_granule_spike_counts=np.minimum(write_counts, 65535).astype(np.uint16),
+        write_match_counts=write_match,
+        complex_spike_counts=complex_counts,
+        calibration=calibration,
+        rates_hz=rates,
+        raster=raster,
+        raster_window_s=(start, stop),
+        traces=traces,
+        pf_weights_before=weights_before,
+        pf_weights_after=_pf_weights(c, n_total),
+        channel_names=names,
+        presentation_s=on_s,
+        gap_s=protocol.steps_gap * protocol.dt_s,
+        decode_delay_s=delay_s,
+        onsets_s=onsets,
+        n_spikes=n_spikes,
+        n_synaptic_events=_synaptic_events(c, n_spikes),
+        simulated_s=protocol.n_presentations * protocol.period_s,
+        timings_s=timings,
+    )
