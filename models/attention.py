@@ -1,10 +1,22 @@
 r"""Attention, continuous SDM and the classical Hopfield network as associative memories.
 
-Input coding (``AttentionMemory`` and ``ContinuousSDM``)
-    Binary inputs (``bool`` or integer tensors, values in {0, 1}) are mapped to
-    :math:`s = 2x - 1 \in \{-1, +1\}^n` and then, like real (floating) inputs, L2-normalised:
-    :math:`\hat x = s / \lVert s\rVert_2`. For binary inputs at Hamming distance :math:`t` this
-    gives :math:`\cos(\hat x, \hat y) = 1 - 2t/n` (Bricken & Pehlevan 2021).
+Input convention (``inputs``, the same rule as every memory's, :mod:`models.memory`)
+    ``AttentionMemory`` and ``ContinuousSDM`` take an explicit ``inputs`` argument; nothing is
+    guessed from the dtype.
+
+    - ``inputs="bits"`` (the default): addresses and queries are binary codes, every entry
+      exactly 0 or 1, of any dtype (``bool``, ``uint8``, ``int64``, ``float64``...), mapped to
+      :math:`s = 2x - 1 \in \{-1, +1\}^n`. The same bits give the same weights in every dtype;
+      any other entry raises ``ValueError``.
+    - ``inputs="vectors"``: real vectors, a floating matrix used as given. Bool and integer
+      matrices raise ``TypeError`` (convert with ``.double()`` to use codes as 0/1 vectors).
+
+    Either way the rows are then L2-normalised, :math:`\hat x = s / \lVert s\rVert_2` (a zero
+    vector, possible only under ``"vectors"``, is refused). For bits at Hamming distance
+    :math:`t` this gives :math:`\cos(\hat x, \hat y) = 1 - 2t/n` (Bricken & Pehlevan 2021);
+    the same bits read as 0/1 *vectors* would have the cosine of the raw 0/1 vectors instead,
+    a different kernel, which is why the convention is chosen, never inferred.
+    ``HopfieldMemory`` reads bits only (``inputs == "bits"``).
 
 ``AttentionMemory`` (Vaswani et al. 2017; Bricken & Pehlevan 2021)
     Keys are the written addresses, queries are normalised the same way, and
@@ -53,9 +65,11 @@ import numpy as np
 import torch
 
 from models import theory
-from models.memory import Memory
+from models.memory import INPUT_CONVENTIONS, Memory
 from models.validation import (
     check_binary,
+    check_choice,
+    check_device,
     check_dtype,
     check_finite,
     check_int,
@@ -68,22 +82,25 @@ __all__ = ["AttentionMemory", "ContinuousSDM", "HopfieldMemory", "normalize_inpu
 
 
 def normalize_inputs(
-    inputs: torch.Tensor,
+    array: torch.Tensor,
     name: str,
     *,
+    inputs: str,
     n_dims: int | None = None,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str | None = None,
 ) -> torch.Tensor:
-    """L2-normalise rows, mapping binary {0, 1} codes to +-1 first.
+    """L2-normalise rows under an explicit input convention (see the module docstring).
 
     Parameters
     ----------
-    inputs : Tensor or ndarray of shape (n, n_dims)
-        ``bool`` or integer dtype: binary codes with values in {0, 1}, mapped to ``2 x - 1``.
-        Floating dtype: real vectors, used as they are.
+    array : Tensor or ndarray of shape (n, n_dims)
+        The addresses or queries.
     name : str
         Argument name for error messages.
+    inputs : {"bits", "vectors"}
+        ``"bits"``: every entry exactly 0 or 1 (any dtype), mapped to ``2 x - 1``.
+        ``"vectors"``: a floating matrix of real vectors, used as given.
     n_dims : int, optional
         Required number of columns.
     dtype : torch.dtype
@@ -98,18 +115,36 @@ def normalize_inputs(
 
     Raises
     ------
+    TypeError
+        Complex input; bool or integer input under ``inputs="vectors"``.
     ValueError
-        Wrong shape, non-binary integer input, NaN/inf, or a zero row (no direction).
+        Wrong shape, NaN/inf, an entry other than 0 and 1 under ``inputs="bits"``, or a zero
+        row (no direction) under ``inputs="vectors"``.
     """
-    matrix = check_matrix(inputs, name, n_cols=n_dims)
+    inputs = check_choice(inputs, "inputs", INPUT_CONVENTIONS)
+    matrix = check_matrix(array, name, n_cols=n_dims)
     if matrix.is_complex():
         raise TypeError(f"{name} must be real; got dtype {matrix.dtype}")
-    if matrix.is_floating_point():
+    if inputs == "bits":
         check_finite(matrix, name)
-        vectors = matrix.to(device=device, dtype=dtype)
-    else:
-        bits = check_binary(matrix, name, device=device)
+        try:
+            bits = check_binary(matrix, name, device=device)
+        except ValueError as error:
+            raise ValueError(
+                f"{error} (this memory reads inputs='bits'; build it with inputs='vectors' to "
+                "use real vectors as given)"
+            ) from None
         vectors = 2.0 * bits.to(dtype) - 1.0
+    else:
+        if not matrix.is_floating_point():
+            raise TypeError(
+                f"{name} must be a floating tensor of real vectors under inputs='vectors'; got "
+                f"dtype {matrix.dtype} (binary codes need inputs='bits'; to use these entries "
+                "as real vectors, convert them first, e.g. with .double())"
+            )
+        check_finite(matrix, name)
+        device = None if device is None else check_device(device)
+        vectors = matrix.to(device=device, dtype=dtype)
     norms = torch.linalg.vector_norm(vectors, dim=1, keepdim=True)
     if bool((norms == 0).any()):
         raise ValueError(
@@ -129,9 +164,10 @@ class _PatternStore(Memory):
     _patterns_buffer = "keys"
     _state_buffer = "keys"
 
-    def __init__(self, n_dims: int | None, dtype: torch.dtype) -> None:
+    def __init__(self, n_dims: int | None, dtype: torch.dtype, inputs: str) -> None:
         super().__init__()
         dtype = check_dtype(dtype)
+        self._inputs = check_choice(inputs, "inputs", INPUT_CONVENTIONS)
         n_dims = None if n_dims is None else check_int(n_dims, "n_dims", low=1)
         self.register_buffer("keys", torch.zeros((0, n_dims or 0), dtype=dtype))
         self.register_buffer("values", torch.zeros((0, 0), dtype=dtype))
@@ -147,12 +183,18 @@ class _PatternStore(Memory):
         Parameters
         ----------
         addresses : Tensor of shape (n_patterns, n_dims)
-            Keys: binary {0, 1} (bool/integer dtype) or real (floating dtype), non-zero rows.
+            Keys under :attr:`inputs`: {0, 1} in any dtype (``"bits"``) or finite floats with
+            non-zero rows (``"vectors"``).
         values : Tensor of shape (n_patterns, n_values)
             Finite values; ``n_values`` is fixed by the first write.
         """
         keys = normalize_inputs(
-            addresses, "addresses", n_dims=self.n_dims, dtype=self.dtype, device=self.device
+            addresses,
+            "addresses",
+            inputs=self.inputs,
+            n_dims=self.n_dims,
+            dtype=self.dtype,
+            device=self.device,
         )
         n_values = self.values.shape[1] if self.n_patterns else None
         values = check_matrix(values, "values", n_cols=n_values, cols_name="n_values")
@@ -167,7 +209,12 @@ class _PatternStore(Memory):
 
     def _unit_queries(self, queries: torch.Tensor) -> torch.Tensor:
         return normalize_inputs(
-            queries, "queries", n_dims=self.n_dims, dtype=self.dtype, device=self.device
+            queries,
+            "queries",
+            inputs=self.inputs,
+            n_dims=self.n_dims,
+            dtype=self.dtype,
+            device=self.device,
         )
 
     def cosines(self, queries: torch.Tensor) -> torch.Tensor:
@@ -176,17 +223,17 @@ class _PatternStore(Memory):
         Parameters
         ----------
         queries : Tensor of shape (n_queries, n_dims)
-            Binary {0, 1} or real, coded as the keys are.
+            Under the memory's :attr:`inputs` convention, as the keys.
 
         Returns
         -------
         Tensor of shape (n_queries, n_patterns)
-            Values in [-1, 1], in write order.
+            Values in [-1, 1], in write order; ``(n_queries, 0)`` before any write.
         """
+        unit = self._unit_queries(queries)  # validated before the first write too
         if self.n_dims is None:  # nothing written yet and no size fixed: no pattern to weigh
-            rows = check_matrix(queries, "queries").shape[0]
-            return torch.zeros((rows, 0), dtype=self.dtype, device=self.device)
-        return (self._unit_queries(queries) @ self.keys.T).clamp(-1.0, 1.0)
+            return unit.new_zeros((unit.shape[0], 0))
+        return (unit @ self.keys.T).clamp(-1.0, 1.0)
 
     def read(self, queries: torch.Tensor) -> torch.Tensor:
         """Weighted average of the stored values.
@@ -219,6 +266,10 @@ class AttentionMemory(_PatternStore):
         SDM radius ``d`` (Kanerva 1988) whose circle intersection beta is fitted to.
     method : {"ols", "reference", "softmax"}
         Fit method passed to ``fit_beta``.
+    inputs : {"bits", "vectors"}
+        Input convention of addresses and queries (module docstring): ``"bits"`` (default)
+        maps {0, 1} entries of any dtype to +-1 and refuses anything else; ``"vectors"`` uses
+        floating real vectors as given and refuses bool/integer input.
     dtype : torch.dtype
         Floating dtype of keys, values and outputs; default float64.
 
@@ -237,9 +288,10 @@ class AttentionMemory(_PatternStore):
         n_dims: int | None = None,
         activation_radius: int | None = None,
         method: str = "ols",
+        inputs: str = "bits",
         dtype: torch.dtype = torch.float64,
     ) -> None:
-        super().__init__(n_dims, dtype)
+        super().__init__(n_dims, dtype, inputs)
         self.beta_fit = None
         if beta is None:
             if n_dims is None or activation_radius is None:
@@ -278,7 +330,10 @@ class AttentionMemory(_PatternStore):
         return torch.softmax(beta * self.cosines(queries), dim=1)
 
     def extra_repr(self) -> str:
-        return f"beta={self.beta:.6g}, n_dims={self.n_dims}, n_patterns={self.n_patterns}"
+        return (
+            f"beta={self.beta:.6g}, n_dims={self.n_dims}, inputs={self.inputs!r}, "
+            f"n_patterns={self.n_patterns}"
+        )
 
 
 class ContinuousSDM(_PatternStore):
@@ -294,6 +349,8 @@ class ContinuousSDM(_PatternStore):
     n_neurons : int, optional
         Number of neurons ``r`` passed to ``log_cap_intersection`` (a constant factor of every
         intersection, so it cancels in the normalised weights).
+    inputs : {"bits", "vectors"}
+        Input convention, as for :class:`AttentionMemory`; default ``"bits"``.
     dtype : torch.dtype
         Floating dtype of keys, values and outputs; default float64.
     """
@@ -304,10 +361,11 @@ class ContinuousSDM(_PatternStore):
         activation_radius: int,
         *,
         n_neurons: int | None = None,
+        inputs: str = "bits",
         dtype: torch.dtype = torch.float64,
     ) -> None:
         n_dims = check_int(n_dims, "n_dims", low=1)
-        super().__init__(n_dims, dtype)
+        super().__init__(n_dims, dtype, inputs)
         # Validate the pair once, at construction, with the theory's own checks.
         theory.log_cap_intersection(n_dims, activation_radius, np.ones(1), n_neurons=n_neurons)
         self.activation_radius = check_int(activation_radius, "activation_radius")
@@ -386,12 +444,16 @@ class ContinuousSDM(_PatternStore):
     def extra_repr(self) -> str:
         return (
             f"n_dims={self.n_dims}, activation_radius={self.activation_radius}, "
-            f"n_neurons={self.n_neurons}, n_patterns={self.n_patterns}"
+            f"n_neurons={self.n_neurons}, inputs={self.inputs!r}, n_patterns={self.n_patterns}"
         )
 
 
 class HopfieldMemory(Memory):
     """Classical binary Hopfield network (Hopfield 1982) with synchronous updates.
+
+    States are bits (``inputs == "bits"``): {0, 1} in any dtype. Before any write every field
+    is zero, so a read returns its queries unchanged (the tie rule) and ``weights`` has no
+    columns.
 
     Parameters
     ----------

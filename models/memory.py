@@ -1,4 +1,4 @@
-"""The shared interface of every associative memory in :mod:`models`, and input validation.
+r"""The shared interface of every associative memory in :mod:`models`, and input validation.
 
 Every memory stores ``m`` (address, value) pairs and answers a query ``xi`` with normalised
 pattern weights ``w(xi)`` (shape ``(n_patterns,)``, summing to 1 or all zero) and a read-out,
@@ -8,6 +8,44 @@ which for the SDM family and attention is the weighted average of the stored val
 
 (Kanerva 1988; Bricken & Pehlevan 2021). Concrete memories subclass :class:`Memory` and keep
 their state in registered buffers so that ``state_dict`` round-trips and ``.to(device)`` works.
+
+Input conventions (``Memory.inputs``)
+    Every memory states how it reads its addresses and queries; nothing is guessed from the
+    dtype.
+
+    ``"bits"``
+        Binary codes: a matrix whose entries are all exactly 0 or 1, of any dtype (``bool``,
+        ``uint8`` or any integer, ``float32``/``float64``); the same bits give the same numbers
+        in every dtype. Anything else (a 0.5, a 3, NaN) is refused with a ``ValueError`` naming
+        the argument. The Hamming-ball memories (:class:`~models.sdm.NeuronSDM`,
+        :class:`~models.sdm.PatternSDM`) and :class:`~models.attention.HopfieldMemory` read bits
+        only; :class:`~models.attention.AttentionMemory` and
+        :class:`~models.attention.ContinuousSDM` map them to :math:`2x - 1 \in \{-1, +1\}^n`.
+    ``"vectors"``
+        Real vectors, used as given: a floating matrix of finite entries. Bool and integer
+        matrices are refused with a ``TypeError`` (they are almost always codes; convert with
+        ``.double()`` to use them as vectors). Only the cosine-based memories,
+        ``AttentionMemory(..., inputs="vectors")`` and ``ContinuousSDM(..., inputs="vectors")``,
+        take vectors.
+
+    ``"bits"`` is the default everywhere, so binary callers never name it; a memory of real
+    vectors is built with ``inputs="vectors"``. The convention is fixed at construction and
+    applies to ``write`` addresses and to every query.
+
+Reads before any write
+    A memory with no pattern stored has no pattern to weigh: ``weights(queries)`` has shape
+    ``(n_queries, 0)``, and ``read(queries)`` has shape ``(n_queries, n_values)``, where
+    ``n_values`` is the value length when the constructor fixes it (``NeuronSDM(addresses,
+    n_values)`` reads zeros; :class:`~models.attention.HopfieldMemory`, whose values are its
+    states, returns the queries unchanged, every field being zero) and 0 when only the first
+    write fixes it (``PatternSDM``, ``AttentionMemory``, ``ContinuousSDM``). Queries are
+    validated under the memory's input convention before and after the first write alike.
+
+Devices
+    ``Memory.to(...)`` and ``Memory.cuda()`` check the requested device first
+    (:func:`models.validation.check_device`): asking for CUDA on a machine without it raises
+    ``RuntimeError("CUDA is not available on this machine; ...")`` and leaves the memory where
+    it was, instead of torch's internal "Torch not compiled with CUDA enabled".
 
 Anything with a ``read(queries)`` method is a :class:`ReadableMemory` (a structural
 ``typing.Protocol``): :func:`models.recall.recall` iterates any of them, a :class:`Memory` or,
@@ -32,6 +70,7 @@ import torch
 from models.validation import (
     as_tensor,
     check_binary,
+    check_device,
     check_finite,
     check_int,
     check_matrix,
@@ -39,6 +78,7 @@ from models.validation import (
 )
 
 __all__ = [
+    "INPUT_CONVENTIONS",
     "Memory",
     "ReadableMemory",
     # Re-exported from models.validation for compatibility.
@@ -49,6 +89,18 @@ __all__ = [
     "check_matrix",
     "check_rows_match",
 ]
+
+#: The input conventions a memory can declare (see the module docstring).
+INPUT_CONVENTIONS = ("bits", "vectors")
+
+
+def _requested_device(args: tuple, kwargs: dict):
+    """The device named in the arguments of ``nn.Module.to`` (None when only a dtype is)."""
+    if "device" in kwargs:
+        return kwargs["device"]
+    if args and not isinstance(args[0], torch.dtype | torch.Tensor):
+        return args[0]  # .to(device[, dtype]); .to(dtype) and .to(tensor) name none
+    return None
 
 
 @runtime_checkable
@@ -76,7 +128,10 @@ class Memory(torch.nn.Module, abc.ABC):
     """Abstract associative memory: ``write`` pairs, ``read`` values, inspect ``weights``.
 
     Subclasses store their state in buffers (``register_buffer``) so that ``state_dict`` and
-    ``.to(device)`` work. ``forward`` is ``read``.
+    ``.to(device)`` work. ``forward`` is ``read``. :attr:`inputs` is the input convention
+    (``"bits"`` unless a subclass lets the constructor choose ``"vectors"``); before any write
+    ``weights`` has no columns and ``read`` has ``n_values`` of them (0 while unknown), as the
+    module docstring states.
 
     Subclasses declare, as class attributes, the buffers the shared plumbing reads:
 
@@ -93,6 +148,57 @@ class Memory(torch.nn.Module, abc.ABC):
     _growing_buffers: ClassVar[tuple[str, ...]] = ()
     _patterns_buffer: ClassVar[str | None] = None
     _state_buffer: ClassVar[str | None] = None
+    # The input convention; a subclass whose constructor takes ``inputs`` sets it per instance.
+    _inputs: str = "bits"
+
+    @property
+    def inputs(self) -> str:
+        """Input convention of the addresses and queries: ``"bits"`` or ``"vectors"``."""
+        return self._inputs
+
+    def to(self, *args, **kwargs):
+        """``torch.nn.Module.to``, with the device checked first.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            As for ``torch.nn.Module.to``: a device, a dtype, both, or a tensor.
+
+        Returns
+        -------
+        Memory
+            ``self``, moved or cast.
+
+        Raises
+        ------
+        RuntimeError
+            If a CUDA device is requested and CUDA is not available on this machine; the
+            memory is left unchanged.
+        """
+        device = _requested_device(args, kwargs)
+        if device is not None:
+            check_device(device)
+        return super().to(*args, **kwargs)
+
+    def cuda(self, device=None):
+        """``torch.nn.Module.cuda``, with the device checked first (see :meth:`to`).
+
+        Parameters
+        ----------
+        device : int or torch.device, optional
+            CUDA device; the current one when omitted.
+
+        Returns
+        -------
+        Memory
+        """
+        if device is None:
+            check_device("cuda")
+        elif isinstance(device, int) and not isinstance(device, bool):
+            check_device(f"cuda:{device}")
+        else:
+            check_device(device)
+        return super().cuda(device)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # The growing buffers have the shape of the patterns written so far: resize them to the
@@ -134,7 +240,8 @@ class Memory(torch.nn.Module, abc.ABC):
         Parameters
         ----------
         addresses : Tensor of shape (n_patterns, n_dims)
-            Pattern addresses (keys); binary ``uint8`` for the binary memories.
+            Pattern addresses (keys), under the memory's :attr:`inputs` convention: {0, 1} in
+            any dtype for ``"bits"``, finite floats for ``"vectors"``.
         values : Tensor of shape (n_patterns, n_values)
             Pattern values, finite floats.
         """
@@ -150,6 +257,7 @@ class Memory(torch.nn.Module, abc.ABC):
         Returns
         -------
         Tensor of shape (n_queries, n_values)
+            Before any write: ``n_values`` as fixed by the constructor, else 0 columns.
         """
 
     @abc.abstractmethod
@@ -163,7 +271,8 @@ class Memory(torch.nn.Module, abc.ABC):
         Returns
         -------
         Tensor of shape (n_queries, n_patterns)
-            Each row sums to 1, or is all zero when no pattern is reached.
+            Each row sums to 1, or is all zero when no pattern is reached; shape
+            ``(n_queries, 0)`` before any write.
         """
 
     def forward(self, queries: torch.Tensor) -> torch.Tensor:

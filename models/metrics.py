@@ -6,8 +6,12 @@ noise levels, trials) are kept, so one call compares a whole batch of queries.
 
 Definitions (``x`` and ``y`` are rows along the last axis, length ``K``):
 
-- cosine similarity: :math:`\cos(x, y) = x \cdot y / (\lVert x\rVert_2 \lVert y\rVert_2)`;
-  NaN for a row where either vector is zero (the angle is undefined).
+- cosine similarity: :math:`\cos(x, y) = x \cdot y / (\lVert x\rVert_2 \lVert y\rVert_2)`,
+  completed where a vector is zero (the angle itself is undefined there) by the rule
+  :math:`\cos(0, 0) = 1` and :math:`\cos(x, 0) = \cos(0, y) = 0` for non-zero
+  :math:`x, y`: never NaN. Two zero rows are identical, and this keeps
+  :math:`\cos(x, x) = 1` for every :math:`x`; a zero row against a non-zero one shares no
+  direction with it, and 0 is what an unrelated (orthogonal) pair scores.
 - Kullback-Leibler divergence, in **nats** (natural logarithm; Kullback & Leibler 1951):
   :math:`\mathrm{KL}(p \,\|\, q) = \sum_k p_k \ln(p_k / q_k)` with the conventions
   :math:`0 \ln(0/q) = 0` and :math:`p \ln(p/0) = +\infty` for :math:`p > 0`. No epsilon is added:
@@ -105,7 +109,18 @@ def cosine_similarity(a: object, b: object) -> np.ndarray:
     Returns
     -------
     ndarray of shape (...)
-        ``a . b / (|a| |b|)`` in [-1, 1]; NaN where either vector is zero.
+        ``a . b / (|a| |b|)`` in [-1, 1]. Where a vector is zero: 1 if both are zero, 0 if
+        exactly one is. Never NaN.
+
+    Notes
+    -----
+    The angle to a zero vector is undefined, so a value has to be chosen; it is chosen for
+    what the metric is used for, the agreement of two engines' outputs or weights. Two
+    zero rows agree exactly (both engines read nothing), so they score 1, keeping
+    ``cos(x, x) = 1`` for every ``x``. A zero row against a non-zero one agrees in no direction
+    and scores 0, as an orthogonal pair does; 0 is also the middle of [-1, 1], so it pulls a mean
+    neither towards agreement nor towards anti-agreement. NaN was refused because it silently
+    drops the row from NaN-skipping summaries.
     """
     x, y = _pair(a, b)
     # Scale each row by its largest |entry| first: cosine is scale-invariant, and the scaled
@@ -118,7 +133,8 @@ def cosine_similarity(a: object, b: object) -> np.ndarray:
     y = y / np.where(scale_y > 0, scale_y, 1.0)
     norms = np.linalg.norm(x, axis=-1) * np.linalg.norm(y, axis=-1)
     dots = np.einsum("...k,...k->...", x, y)
-    cosines = np.where(nonzero, dots / np.where(nonzero, norms, 1.0), np.nan)
+    both_zero = (scale_x[..., 0] == 0) & (scale_y[..., 0] == 0)
+    cosines = np.where(nonzero, dots / np.where(nonzero, norms, 1.0), np.where(both_zero, 1.0, 0.0))
     return np.clip(cosines, -1.0, 1.0)
 
 

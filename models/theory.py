@@ -543,6 +543,26 @@ def _radius_for_log_probability(n_dims: int, log_probability: float) -> int:
     return int(min(np.searchsorted(log_cdf, log_probability - slack, side="left"), n_dims))
 
 
+def _check_reachable(n_dims: int, probability: float, log_cdf: np.ndarray) -> bool:
+    """Raise unless ``probability`` >= the activation probability of d = 0, ``2**-n_dims``.
+
+    Compared in logs with a relative slack of a few ulp (as :func:`_radius_for_log_probability`
+    does), because the float ``activation_probability(n_dims, 0)`` may round to either side of
+    ``2.0**-n_dims``: both pass. Returns whether ``probability`` is ``2**-n_dims`` to within
+    that slack, where the answer is d = 0.
+    """
+    log_p = math.log(probability)
+    slack = 8.0 * np.finfo(np.float64).eps * max(1.0, abs(log_p))
+    if log_p < float(log_cdf[0]) - slack:
+        smallest = float(np.exp(log_cdf[0]))
+        raise ValueError(
+            f"probability must be >= 2**-n_dims = {smallest:.6g}, the activation probability of "
+            f"the smallest radius d = 0, for n_dims={n_dims}; got {probability:.6g} (no Hamming "
+            "radius activates so few neurons; models.theory.nearest_radius gives d = 0 for it)"
+        )
+    return log_p <= float(log_cdf[0]) + slack
+
+
 def radius_for_probability(n_dims, probability):
     """Smallest activation radius whose activation probability reaches ``probability``.
 
@@ -552,24 +572,44 @@ def radius_for_probability(n_dims, probability):
     activation_probability(n, d)) == d`` whenever that probability is in (0, 1) (and d is the
     smallest radius with that float value).
 
+    The smallest radius, d = 0, activates a fraction ``2**-n_dims``: a probability below it is
+    refused rather than answered with d = 0, which would activate more neurons than asked for
+    (by a factor ``2**-n_dims / probability``). :func:`nearest_radius` answers d = 0 there.
+
     Parameters
     ----------
     n_dims : int
         Address length n in bits, >= 1.
     probability : float
-        Target activation probability p, in the open interval (0, 1).
+        Target activation probability p, in ``[2**-n_dims, 1)``; ``2**-n_dims`` itself (to a
+        few ulp, so both ``2.0**-n_dims`` and the float ``activation_probability(n_dims, 0)``)
+        gives 0. Any positive float is reachable once ``2**-n_dims`` underflows (n > 1074).
 
     Returns
     -------
     int
         The radius d in [0, n_dims].
+
+    Raises
+    ------
+    ValueError
+        If ``probability`` is not in (0, 1), or is below ``2**-n_dims``; the message names the
+        probability, ``2**-n_dims`` and ``n_dims``.
     """
     n_dims = _check_n_dims(n_dims)
     probability = check_probability(probability, "probability", allow_zero=False, allow_one=False)
+    log_cdf = _log_activation_cdf(n_dims)
+    if _check_reachable(n_dims, probability, log_cdf):
+        return 0  # 2**-n_dims itself, to a few ulp
+    return _smallest_radius(n_dims, probability, log_cdf)
+
+
+def _smallest_radius(n_dims: int, probability: float, log_cdf: np.ndarray) -> int:
+    """Smallest d with activation probability >= ``probability`` (0 below ``2**-n_dims``)."""
     if probability < 1e-300:  # compare in logs below the normal float range
         return _radius_for_log_probability(n_dims, math.log(probability))
     # the same floats activation_probability returns, so that the round trip is exact
-    cdf = np.exp(_log_activation_cdf(n_dims))
+    cdf = np.exp(log_cdf)
     return int(min(np.searchsorted(cdf, probability, side="left"), n_dims))
 
 
@@ -579,6 +619,10 @@ def nearest_radius(n_dims, probability) -> int:
     The *equivalent radius* of an activation rule that is not a Hamming ball (top-k with
     ``k / r``, selected coordinates with ``2**-K``, a soft curve with
     :func:`models.soft_activation.curve_activation_probability`).
+
+    A probability at or below ``2**-n_dims``, the activation probability of d = 0, has d = 0 as
+    its nearest radius (every other radius is farther on a log scale): it is answered 0, where
+    :func:`radius_for_probability` refuses it.
 
     Parameters
     ----------
@@ -592,10 +636,12 @@ def nearest_radius(n_dims, probability) -> int:
     """
     n_dims = _check_n_dims(n_dims)
     probability = check_probability(probability, "probability", allow_zero=False)
-    upper = int(radius_for_probability(n_dims, min(probability, 1.0 - 1e-12)))
-    candidates = [d for d in (upper - 1, upper) if 0 <= d <= n_dims]
     target = math.log(probability)
     log_cdf = _log_activation_cdf(n_dims)
+    if target <= float(log_cdf[0]):  # at or below the smallest radius's probability
+        return 0
+    upper = _smallest_radius(n_dims, min(probability, 1.0 - 1e-12), log_cdf)
+    candidates = [d for d in (upper - 1, upper) if 0 <= d <= n_dims]
     gaps = [abs(float(log_cdf[d]) - target) for d in candidates]
     return candidates[int(np.argmin(gaps))]
 

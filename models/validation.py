@@ -9,6 +9,9 @@ expected and what was given:
   non-integral float for an integer, a Quantity of the wrong dimension);
 - ``ValueError`` when the kind is right but the value is impossible (out of range, NaN or
   infinite where a finite value is required, not one of the choices).
+- ``RuntimeError`` when the value is fine but this machine cannot honour it: a CUDA device
+  where CUDA is not available (:func:`check_device`, used by every ``device`` argument and by
+  :meth:`models.memory.Memory.to`).
 
 The rules, the same wherever a check is used:
 
@@ -53,6 +56,7 @@ __all__ = [
     "check_binary",
     "check_bool",
     "check_choice",
+    "check_device",
     "check_dtype",
     "check_finite",
     "check_generator",
@@ -284,6 +288,64 @@ def check_rng(value: Any, name: str = "rng") -> np.random.Generator:
     return value
 
 
+def check_device(value: Any, name: str = "device") -> torch.device:
+    """Check that ``value`` names a device this machine has; return it as ``torch.device``.
+
+    Torch's own failure for a CUDA device on a machine without one is an internal message
+    ("Torch not compiled with CUDA enabled", an ``AssertionError``) raised deep inside the
+    first tensor move; this check says it at the door, in one sentence.
+
+    Parameters
+    ----------
+    value : torch.device, str or int
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``torch.device``, or a CUDA index.
+    name : str
+        Argument name used in the message.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is a bool or not a device specification at all.
+    ValueError
+        If ``value`` is a string or index torch cannot parse as a device.
+    RuntimeError
+        If it names a CUDA device and CUDA is not available on this machine, or a CUDA index
+        the machine does not have.
+    """
+    import torch
+
+    if isinstance(value, bool | np.bool_) or not isinstance(value, str | int | torch.device):
+        raise TypeError(
+            f"{name} must be a torch.device, a device string such as 'cpu' or 'cuda:0', or a "
+            f"CUDA index; got {value!r} of type {type(value).__name__}"
+        )
+    try:
+        device = torch.device(value)
+    except (RuntimeError, ValueError) as error:
+        raise ValueError(
+            f"{name} must be a torch.device, a device string such as 'cpu' or 'cuda:0', or a "
+            f"CUDA index; got {value!r} ({error})"
+        ) from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(
+                f"CUDA is not available on this machine; {name}={value!r} needs an NVIDIA GPU "
+                f"and a CUDA build of torch (this is torch {torch.__version__}, and "
+                "torch.cuda.is_available() is False). Use 'cpu' instead."
+            )
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            raise RuntimeError(
+                f"{name}={value!r} names CUDA device {device.index}, but this machine has "
+                f"{count} CUDA device(s) (indices 0..{count - 1})"
+            )
+    return device
+
+
 def check_dtype(value: Any, name: str = "dtype") -> torch.dtype:
     """Check that ``value`` is a floating ``torch.dtype``.
 
@@ -366,7 +428,7 @@ def as_tensor(array, name: str, *, device: torch.device | str | None = None) -> 
     name : str
         Argument name used in the error message.
     device : torch.device or str, optional
-        Move the result to this device.
+        Move the result to this device (checked by :func:`check_device`).
 
     Returns
     -------
@@ -376,6 +438,8 @@ def as_tensor(array, name: str, *, device: torch.device | str | None = None) -> 
     ------
     TypeError
         If ``array`` is neither a tensor nor a numpy array.
+    RuntimeError
+        If ``device`` is a CUDA device and CUDA is not available (:func:`check_device`).
     """
     import torch
 
@@ -386,7 +450,7 @@ def as_tensor(array, name: str, *, device: torch.device | str | None = None) -> 
             f"{name} must be a torch.Tensor or numpy.ndarray; got {type(array).__name__}"
         )
     if device is not None:
-        array = array.to(device)
+        array = array.to(check_device(device))
     return array
 
 
@@ -513,7 +577,7 @@ def check_binary(
                 f"{name} must be binary with values in {{0, 1}}; got maximum {int(tensor.max())}"
             )
     if device is not None:
-        tensor = tensor.to(device)
+        tensor = tensor.to(check_device(device))
     return tensor
 
 

@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.special
 import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -64,11 +65,12 @@ def test_attention_equals_scaled_dot_product_attention(dtype, binary):
         queries = torch.randn(n_queries, n_dims, generator=generator, dtype=torch.float64)
         keys, queries = keys.to(dtype), queries.to(dtype)
     values = torch.randn(n_patterns, 5, generator=generator, dtype=torch.float64).to(dtype)
-    memory = AttentionMemory(beta, dtype=dtype)
+    inputs = "bits" if binary else "vectors"
+    memory = AttentionMemory(beta, inputs=inputs, dtype=dtype)
     memory.write(keys, values)
     got = memory.read(queries)
-    q = normalize_inputs(queries, "queries", dtype=dtype)
-    k = normalize_inputs(keys, "keys", dtype=dtype)
+    q = normalize_inputs(queries, "queries", inputs=inputs, dtype=dtype)
+    k = normalize_inputs(keys, "keys", inputs=inputs, dtype=dtype)
     expected = torch.nn.functional.scaled_dot_product_attention(
         q[None], k[None], values[None], scale=beta
     )[0]
@@ -91,6 +93,72 @@ def test_binary_coding_gives_the_hamming_cosine():
     cosines = memory.cosines(queries).diagonal()
     expected = 1 - 2 * distances.double() / n_dims
     assert torch.allclose(cosines, expected, rtol=0, atol=n_dims * torch.finfo(torch.float64).eps)
+
+
+@pytest.mark.parametrize("build", [lambda: AttentionMemory(4.0), lambda: ContinuousSDM(24, 6)])
+def test_bits_in_any_dtype_give_the_same_weights(build):
+    # Oracle: the uint8 read. Under inputs="bits" (the default) {0, 1} entries are bits in every
+    # dtype, so bool, int64, float32 and float64 copies of the same bits must give bit-identical
+    # weights and reads (they map to the same +-1 vectors before any arithmetic).
+    generator = _generator(10)
+    patterns = _bits(10, 24, generator)
+    queries = rc.flip_bits(patterns[:4], 3, generator=generator)
+    memory = build()
+    assert memory.inputs == "bits"
+    memory.write(patterns, torch.eye(10, dtype=torch.float64))
+    reference = memory.weights(queries)
+    for dtype in (torch.bool, torch.int64, torch.float32, torch.float64):
+        assert torch.equal(memory.weights(queries.to(dtype)), reference)
+        assert torch.equal(memory.read(queries.to(dtype)), memory.read(queries))
+    twin = build()
+    twin.write(patterns.double(), torch.eye(10, dtype=torch.float64))  # float64 bits written
+    assert torch.equal(twin.weights(queries), reference)
+
+
+def test_the_same_bits_as_vectors_are_a_different_kernel_chosen_explicitly():
+    # Oracle: closed forms of the two conventions (the trap this argument removes: the same
+    # bits as .double() used to switch silently from the +-1 to the 0/1 kernel). Under "bits"
+    # the logit of pattern mu is beta (1 - 2 t_mu / n) (Hamming-cosine map); under "vectors" it
+    # is beta x.y / (|x| |y|) of the raw 0/1 vectors, computed here in numpy. Round-off: n-term
+    # dot products of unit vectors, <= n eps in a cosine, so 1e-12 on the weights.
+    generator = _generator(11)
+    n_dims, beta = 32, 6.0
+    patterns = _bits(8, n_dims, generator)
+    query = rc.flip_bits(patterns[:1], 4, generator=generator)
+    as_bits = AttentionMemory(beta)
+    as_bits.write(patterns, torch.zeros(8, 1))
+    as_vectors = AttentionMemory(beta, inputs="vectors")
+    as_vectors.write(patterns.double(), torch.zeros(8, 1))
+    distances = (patterns != query).sum(1).double().numpy()
+    expected_bits = scipy.special.softmax(beta * (1 - 2 * distances / n_dims))
+    x, y = patterns.double().numpy(), query.double().numpy()[0]
+    cosines = x @ y / (np.linalg.norm(x, axis=1) * np.linalg.norm(y))
+    expected_vectors = scipy.special.softmax(beta * cosines)
+    got_bits = as_bits.weights(query)[0].numpy()
+    got_vectors = as_vectors.weights(query.double())[0].numpy()
+    np.testing.assert_allclose(got_bits, expected_bits, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got_vectors, expected_vectors, rtol=0, atol=1e-12)
+    assert abs(got_bits[0] - got_vectors[0]) > 0.05  # really two kernels: hence no guessing
+    # Each convention refuses the other's input instead of reinterpreting it.
+    with pytest.raises(TypeError, match="queries must be a floating tensor of real vectors"):
+        as_vectors.weights(query)  # uint8 bits under "vectors"
+    with pytest.raises(ValueError, match="build it with inputs='vectors'"):
+        as_bits.weights(torch.randn(1, n_dims, generator=generator, dtype=torch.float64))
+
+
+def test_every_memory_of_the_module_declares_its_input_convention():
+    # Oracle: the documented conventions (models.memory): "bits" by default, "vectors" only
+    # when chosen, and Hopfield reads bits only.
+    assert AttentionMemory(1.0).inputs == "bits"
+    assert AttentionMemory(1.0, inputs="vectors").inputs == "vectors"
+    assert ContinuousSDM(16, 4).inputs == "bits"
+    assert ContinuousSDM(16, 4, inputs="vectors").inputs == "vectors"
+    assert HopfieldMemory().inputs == "bits"
+    assert "inputs='vectors'" in repr(AttentionMemory(1.0, inputs="vectors"))
+    with pytest.raises(TypeError, match="queries must be a floating tensor"):
+        AttentionMemory(1.0, inputs="vectors").weights(torch.ones(2, 4, dtype=torch.int64))
+    with pytest.raises(ValueError, match="queries must be binary"):
+        AttentionMemory(1.0).weights(torch.full((2, 4), 0.5))  # validated before any write too
 
 
 @pytest.mark.parametrize("method", ["ols", "reference", "softmax"])
@@ -230,7 +298,7 @@ def test_continuous_sdm_weights_are_normalised_cap_intersections():
     keys = torch.randn(7, n_dims, generator=generator, dtype=torch.float64)
     queries = torch.randn(3, n_dims, generator=generator, dtype=torch.float64)
     queries[0] = keys[2] * 3.0  # cosine 1 to pattern 2
-    memory = ContinuousSDM(n_dims, radius, n_neurons=10_000)
+    memory = ContinuousSDM(n_dims, radius, n_neurons=10_000, inputs="vectors")
     memory.write(keys, torch.eye(7, dtype=torch.float64))
     got = memory.weights(queries).numpy()
     unit_keys = keys.numpy() / np.linalg.norm(keys.numpy(), axis=1, keepdims=True)
@@ -380,6 +448,12 @@ def test_hopfield_weights_are_normalised_absolute_overlaps():
             r"activation_radius must be in \[0, n_dims\]; got 70 for n_dims=64",
         ),
         (lambda: ContinuousSDM(16, 17), ValueError, "activation_radius must be in"),
+        (
+            lambda: AttentionMemory(1.0, inputs="auto"),
+            ValueError,
+            "inputs must be one of 'bits', 'vectors'; got 'auto'",
+        ),
+        (lambda: ContinuousSDM(16, 4, inputs=None), ValueError, "inputs must be one of"),
         (lambda: HopfieldMemory(0), ValueError, r"n_dims must be in \[1, inf\]; got 0"),
         (lambda: HopfieldMemory(dtype=torch.int64), TypeError, "dtype must be a floating"),
     ],
@@ -391,8 +465,10 @@ def test_bad_construction_raises_naming_the_argument(build, error, match):
 
 
 def test_bad_writes_and_reads_raise_naming_the_argument():
-    # Oracle: the error contract of common.md.
-    attention = AttentionMemory(2.0)
+    # Oracle: the error contract of common.md. (Updated: the real-vector checks now use an
+    # explicit inputs="vectors" memory — float eye(4) under the default "bits" is bits — and the
+    # non-binary address check a "bits" one.)
+    attention = AttentionMemory(2.0, inputs="vectors")
     attention.write(torch.eye(4), torch.ones(4, 2))
     with pytest.raises(ValueError, match="queries must have n_dims=4 columns"):
         attention.read(torch.ones(1, 5))
@@ -400,12 +476,14 @@ def test_bad_writes_and_reads_raise_naming_the_argument():
         attention.read(torch.zeros(1, 4))
     with pytest.raises(ValueError, match="queries must be finite"):
         attention.read(torch.tensor([[1.0, float("nan"), 0.0, 0.0]]))
-    with pytest.raises(ValueError, match="addresses must be binary"):
+    with pytest.raises(TypeError, match="addresses must be a floating tensor of real vectors"):
         attention.write(torch.full((1, 4), 3), torch.ones(1, 2))
     with pytest.raises(ValueError, match="values must have n_values=2 columns"):
         attention.write(torch.eye(4), torch.ones(4, 3))
     with pytest.raises(ValueError, match="addresses and values must have the same number of rows"):
         attention.write(torch.eye(4), torch.ones(3, 2))
+    with pytest.raises(ValueError, match="addresses must be binary"):
+        AttentionMemory(2.0).write(torch.full((1, 4), 3), torch.ones(1, 2))
     hopfield = HopfieldMemory()
     patterns = torch.eye(4, dtype=torch.uint8)
     with pytest.raises(ValueError, match="values must equal addresses"):

@@ -6,7 +6,9 @@ To add a memory, append one ``MemoryCase`` to ``CASES``: a name, a builder that 
 Oracles: each property is checked against the same memory under a transformation whose effect
 is known exactly — a rebuild from the same seed (determinism), one-row batches (batch
 independence), a permutation of the patterns or of the neurons (equivariance), a state_dict
-copy into a memory built from another seed (round trip), a move between devices.
+copy into a memory built from another seed (round trip), a move between devices; and the
+documented rules of ``models.memory`` (input conventions, reads before any write, the CUDA
+error).
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ class MemoryCase:
         Rebuild an empty memory with its neurons reordered by a permutation; None where the
         memory has no neurons, or (top-k) where the tie rule makes the result depend on order
         by design.
+    n_values_before_write : int
+        Columns of ``read`` before any write: the value length where the constructor fixes it
+        (NeuronSDM; Hopfield, whose values are its states), else 0.
     """
 
     name: str
@@ -65,6 +70,7 @@ class MemoryCase:
     autoassociative: bool = False
     stochastic: bool = False
     permute_neurons: Callable[[Memory, torch.Tensor], Memory] | None = None
+    n_values_before_write: int = 0
 
 
 def permuted_neuron_sdm(memory: NeuronSDM, permutation: torch.Tensor) -> NeuronSDM:
@@ -95,17 +101,20 @@ CASES = [
         lambda g: NeuronSDM(random_addresses(400, 16, generator=g), 3, activation_radius=5),
         16,
         permute_neurons=permuted_neuron_sdm,
+        n_values_before_write=3,
     ),
     MemoryCase(
         "neuron_top_k",
         lambda g: NeuronSDM(random_addresses(400, 16, generator=g), 3, top_k=30),
         16,
+        n_values_before_write=3,
     ),
     MemoryCase(
         "neuron_selected",
         lambda g: NeuronSDM(selected_coordinate_addresses(600, 16, 3, generator=g), 3),
         16,
         permute_neurons=permuted_neuron_sdm,
+        n_values_before_write=3,
     ),
     MemoryCase(
         "neuron_hyperplane_float32",
@@ -116,6 +125,7 @@ CASES = [
         ),
         16,
         permute_neurons=permuted_neuron_sdm,
+        n_values_before_write=3,
     ),
     MemoryCase("pattern_exact", lambda g: PatternSDM(16, 5), 16),
     MemoryCase(
@@ -124,9 +134,20 @@ CASES = [
         16,
         stochastic=True,
     ),
-    MemoryCase("attention", lambda g: AttentionMemory(8.0), 16, binary=False),
-    MemoryCase("continuous_sdm", lambda g: ContinuousSDM(16, 5), 16, binary=False),
-    MemoryCase("hopfield", lambda g: HopfieldMemory(16), 16, autoassociative=True),
+    # Real vectors need the explicit inputs="vectors" (the default is "bits").
+    MemoryCase("attention", lambda g: AttentionMemory(8.0, inputs="vectors"), 16, binary=False),
+    MemoryCase(
+        "continuous_sdm", lambda g: ContinuousSDM(16, 5, inputs="vectors"), 16, binary=False
+    ),
+    MemoryCase("attention_bits", lambda g: AttentionMemory(8.0), 16),
+    MemoryCase("continuous_sdm_bits", lambda g: ContinuousSDM(16, 5), 16),
+    MemoryCase(
+        "hopfield",
+        lambda g: HopfieldMemory(16),
+        16,
+        autoassociative=True,
+        n_values_before_write=16,
+    ),
 ]
 
 N_PATTERNS = 10
@@ -347,5 +368,86 @@ def test_bad_inputs_raise_value_error_naming_the_argument(case):
             memory.read(queries.to(torch.float64) * 0.5)  # non-binary
         with pytest.raises(ValueError, match=address_name):
             memory.write(addresses.to(torch.int64) * 2, values)
+    else:  # integer codes are refused under inputs="vectors", never reinterpreted
+        with pytest.raises(TypeError, match="queries"):
+            memory.read((queries > 0).to(torch.uint8))
+        with pytest.raises(TypeError, match=address_name):
+            memory.write((addresses > 0).to(torch.int64), values)
     # The failed calls left the memory unchanged.
     assert memory.weights(queries).shape == (N_QUERIES, N_PATTERNS)
+
+
+@cases
+def test_reads_before_any_write_have_the_documented_shapes(case):
+    # Oracle: the rule of models.memory — before any write, weights(queries) has shape
+    # (n_queries, 0) and read(queries) (n_queries, n_values), n_values being the length the
+    # constructor fixed (NeuronSDM: zeros; Hopfield: the states, returned unchanged since every
+    # field of T = 0 is zero) or 0 when only the first write fixes it.
+    memory = case.build(generator(0))
+    _, _, queries = sample_data(case, 1)
+    weights = memory.weights(queries)
+    out = memory.read(queries)
+    assert weights.shape == (N_QUERIES, 0) and weights.is_floating_point()
+    assert out.shape == (N_QUERIES, case.n_values_before_write) and out.is_floating_point()
+    if case.autoassociative:
+        assert torch.equal(out, queries.to(out.dtype))
+    else:
+        assert bool((out == 0).all())
+    assert memory.n_patterns == 0
+    # Queries are validated under the input convention before the first write as after it.
+    with pytest.raises(ValueError, match="queries"):
+        memory.weights(queries[0])  # 1-D
+    bad = queries.to(torch.float64) * 0.5 if case.binary else (queries > 0).to(torch.uint8)
+    with pytest.raises(ValueError if case.binary else TypeError, match="queries"):
+        memory.weights(bad)
+
+
+@cases
+def test_input_convention_is_declared_and_never_guessed_from_the_dtype(case):
+    # Oracle: the documented conventions of models.memory. "bits": the uint8 read is the
+    # oracle — bool, int64, float32 and float64 copies of the same bits give identical
+    # weights and reads. "vectors": float32 and float64 copies of the same vectors agree to
+    # float32 rounding (1e-5 relative in the cosines, amplified by beta = 8 and the cap
+    # intersection's slope: 1e-3 on the weights), and integer codes are refused.
+    memory, _, _, queries = built_and_written(case)
+    assert memory.inputs == ("bits" if case.binary else "vectors")
+    if case.stochastic:
+        pytest.skip("two reads of a stochastic memory are different draws")
+    reference_weights = memory.weights(queries)
+    reference_read = memory.read(queries)
+    if case.binary:
+        for dtype in (torch.bool, torch.int64, torch.float32, torch.float64):
+            assert torch.equal(memory.weights(queries.to(dtype)), reference_weights)
+            assert torch.equal(memory.read(queries.to(dtype)), reference_read)
+    else:
+        got = memory.weights(queries.to(torch.float32))
+        torch.testing.assert_close(got, reference_weights, rtol=1e-3, atol=1e-3)
+        for dtype in (torch.bool, torch.uint8, torch.int64):
+            with pytest.raises(TypeError, match="inputs='vectors'"):
+                memory.weights((queries > 0).to(dtype))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without CUDA")
+@cases
+def test_to_cuda_without_cuda_raises_a_clear_error_and_leaves_the_memory(case):
+    # Oracle: the documented error of models.memory.Memory.to (not torch's internal "Torch not
+    # compiled with CUDA enabled"), for every way of asking; the memory is left on the CPU and
+    # reads exactly as before.
+    memory, _, _, queries = built_and_written(case, seed=3)
+    before = memory.weights(queries)
+    requests = [
+        lambda: memory.to("cuda"),
+        lambda: memory.to(torch.device("cuda:0")),
+        lambda: memory.to("cuda", torch.float32),
+        lambda: memory.to(device="cuda", dtype=torch.float32),
+        lambda: memory.cuda(),
+        lambda: memory.cuda(0),
+    ]
+    for request in requests:
+        with pytest.raises(RuntimeError, match="CUDA is not available on this machine; "):
+            request()
+    assert memory.device == torch.device("cpu")
+    assert {b.device.type for b in memory.buffers()} == {"cpu"}
+    if not case.stochastic:
+        assert torch.equal(memory.weights(queries), before)
+    assert memory.to(torch.float64) is memory  # a dtype alone names no device

@@ -38,13 +38,30 @@ def test_cosine_similarity_matches_row_by_row_dot_products():
 
 def test_cosine_similarity_closed_forms_and_zero_vector():
     # Oracle: closed forms: cos(x, 3x) = 1, cos(x, -x) = -1, orthogonal unit vectors give 0,
-    # and the angle to a zero vector is undefined (NaN).
+    # and the documented completion at a zero vector: 0 against a non-zero vector.
+    # (Updated: the zero-vector row used to be NaN; the rule is now defined, never NaN.)
     x = np.array([[1.0, 2.0, -3.0], [1.0, 0.0, 0.0]])
     assert np.allclose(metrics.cosine_similarity(x, 3 * x), 1.0, atol=1e-15)
     assert np.allclose(metrics.cosine_similarity(x, -x), -1.0, atol=1e-15)
     assert metrics.cosine_similarity([1.0, 0.0], [0.0, 1.0]) == 0.0
     got = metrics.cosine_similarity([[0.0, 0.0], [1.0, 1.0]], [[1.0, 1.0], [2.0, 2.0]])
-    assert np.isnan(got[0]) and got[1] == pytest.approx(1.0, abs=1e-15)
+    assert got[0] == 0.0 and got[1] == pytest.approx(1.0, abs=1e-15)
+
+
+def test_cosine_similarity_zero_vector_rule():
+    # Oracle: the documented rule of models.metrics.cosine_similarity: cos(0, 0) = 1 (two zero
+    # rows are identical, so cos(x, x) = 1 holds for every x), cos(x, 0) = cos(0, y) = 0 for
+    # non-zero x, y; exact values, no NaN, in any leading shape and under broadcasting.
+    zero, x = np.zeros(3), np.array([1.0, -2.0, 0.5])
+    assert metrics.cosine_similarity(zero, zero) == 1.0
+    assert metrics.cosine_similarity(x, zero) == 0.0
+    assert metrics.cosine_similarity(zero, -x) == 0.0
+    batch = np.stack([zero, x, zero, x])
+    got = metrics.cosine_similarity(batch, np.stack([zero, zero, x, x]))
+    np.testing.assert_array_equal(got, [1.0, 0.0, 0.0, 1.0])
+    broadcast = metrics.cosine_similarity(batch, zero)  # one zero target against every row
+    np.testing.assert_array_equal(broadcast, [1.0, 0.0, 1.0, 0.0])
+    assert not np.isnan(got).any() and not np.isnan(broadcast).any()
 
 
 def test_cosine_similarity_broadcasts_one_target_against_many_queries():
@@ -222,11 +239,16 @@ def test_cosine_similarity_is_scale_invariant_without_underflow_or_overflow(scal
     assert metrics.cosine_similarity(1e-170 * x, 1e200 * x) == pytest.approx(1.0, abs=1e-14)
 
 
-def test_cosine_similarity_nan_only_for_zero_vectors_at_tiny_scale():
-    # Oracle: the documented contract — NaN exactly where a vector is zero, even when the other
-    # vector is subnormal-scale (5e-324 is the smallest positive float64).
-    got = metrics.cosine_similarity([[0.0, 0.0], [5e-324, 0.0]], [[1.0, 1.0], [5e-324, 0.0]])
-    assert np.isnan(got[0]) and got[1] == 1.0
+def test_cosine_similarity_zero_rule_only_for_zero_vectors_at_tiny_scale():
+    # Oracle: the documented contract — the zero-vector rule applies exactly where a vector is
+    # zero, even when the other vector is subnormal-scale (5e-324 is the smallest positive
+    # float64): a subnormal vector still has a direction. (Updated: the zero row used to be
+    # NaN; it is 0 against a non-zero vector, and 1 against another zero vector.)
+    got = metrics.cosine_similarity(
+        [[0.0, 0.0], [5e-324, 0.0], [0.0, 0.0]], [[1.0, 1.0], [5e-324, 0.0], [0.0, 0.0]]
+    )
+    np.testing.assert_array_equal(got, [0.0, 1.0, 1.0])
+    assert metrics.cosine_similarity([0.0, 5e-324], [0.0, -5e-324]) == -1.0
 
 
 @pytest.mark.parametrize("confidence", [np.float32(0.9), np.float64(0.9), 0.9])

@@ -187,7 +187,7 @@ def _sdm_case(generator: torch.Generator):
 def _attention_case(generator: torch.Generator):
     """A real-valued autoassociative AttentionMemory and real queries near its patterns."""
     patterns = torch.randn(5, 16, generator=generator, dtype=torch.float64)
-    memory = AttentionMemory(beta=6.0)
+    memory = AttentionMemory(beta=6.0, inputs="vectors")
     memory.write(patterns, patterns)
     queries = patterns + 0.3 * torch.randn(5, 16, generator=generator, dtype=torch.float64)
     return memory, queries

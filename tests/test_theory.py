@@ -215,6 +215,60 @@ def test_radius_for_probability_rejects_outside_open_interval(probability):
         theory.radius_for_probability(64, probability)
 
 
+@pytest.mark.parametrize("n_dims", [1, 10, 64, 1000])
+def test_radius_for_probability_refuses_probabilities_below_the_smallest_radius(n_dims):
+    # Oracle: closed form P(Binomial(n, 1/2) <= 0) = 2**-n, the activation probability of the
+    # smallest radius d = 0 (2.0**-n is exact in float64 for n <= 1074). Half of it is
+    # unreachable: a ValueError naming the probability, 2**-n_dims and n_dims. n = 1000 takes
+    # the log-space branch (2**-1000 / 2 < 1e-300). 2**-n itself, exact or as the float
+    # activation_probability(n, 0), is d = 0; a hair above it needs d = 1, as
+    # scipy.stats.binom.cdf(1, n, 1/2) = (n + 1) 2**-n brackets.
+    smallest = 2.0**-n_dims
+    expected = rf"probability must be >= 2\*\*-n_dims = .*n_dims={n_dims}"
+    with pytest.raises(ValueError, match=expected):
+        theory.radius_for_probability(n_dims, smallest / 2)
+    with pytest.raises(ValueError, match=f"got {smallest / 2:.6g}"):
+        theory.radius_for_probability(n_dims, smallest / 2)
+    assert theory.radius_for_probability(n_dims, smallest) == 0
+    assert theory.radius_for_probability(n_dims, theory.activation_probability(n_dims, 0)) == 0
+    if n_dims > 1:  # for n = 1, 2**-1 * (1 + 1e-6) is still below 1 but d = 1 gives p = 1
+        assert theory.radius_for_probability(n_dims, smallest * (1 + 1e-6)) == 1
+        assert stats.binom.cdf(1, n_dims, 0.5) >= smallest * (1 + 1e-6)
+
+
+def test_radius_for_probability_accepts_any_float_once_the_smallest_underflows():
+    # Oracle: 2**-1100 underflows to 0 in float64, so every positive float is at or above it;
+    # the answer is the smallest radius reaching it, bracketed by exact integer binomial sums
+    # (ln of sum_{k<=d} C(n, k), minus n ln 2; scipy's logcdf underflows here).
+    n_dims = 1100
+    radius = theory.radius_for_probability(n_dims, 5e-324)
+
+    def log_cdf(d):
+        return math.log(sum(math.comb(n_dims, k) for k in range(d + 1))) - n_dims * math.log(2)
+
+    log_p = math.log(5e-324)
+    assert radius > 0
+    assert log_cdf(radius) >= log_p - 1e-9
+    assert log_cdf(radius - 1) < log_p
+
+
+@pytest.mark.parametrize("n_dims", [16, 64, 1000])
+@pytest.mark.parametrize("probability", [1e-310, 1e-30, 2.0**-64, 2.0**-63, 1e-12, 0.3])
+def test_nearest_radius_is_the_brute_force_log_nearest_and_zero_below_the_smallest(
+    n_dims, probability
+):
+    # Oracle: brute force over every radius d = 0..n of |ln P(Bin(n, 1/2) <= d) - ln p| with
+    # scipy.stats.binom.logcdf (first minimum on ties). Below 2**-n (radius_for_probability
+    # refuses those) the nearest radius is d = 0, answered explicitly.
+    log_cdf = stats.binom.logcdf(np.arange(n_dims + 1), n_dims, 0.5)
+    expected = int(np.argmin(np.abs(log_cdf - math.log(probability))))
+    assert theory.nearest_radius(n_dims, probability) == expected
+    if probability < 2.0**-n_dims:
+        assert expected == 0
+        with pytest.raises(ValueError, match="2\\*\\*-n_dims"):
+            theory.radius_for_probability(n_dims, probability)
+
+
 # --------------------------------------------------------------------------- beta fits
 
 

@@ -22,8 +22,11 @@ from models.fitting import estimate_beta_counts
 from models.recall import recall
 from models.sdm import NeuronSDM, random_addresses
 from models.validation import (
+    as_tensor,
+    check_binary,
     check_bool,
     check_choice,
+    check_device,
     check_int,
     check_probability,
     check_real,
@@ -165,3 +168,38 @@ def test_messages_name_the_argument_the_expectation_and_the_value():
         _compare(2.5)
     with pytest.raises(ValueError, match=r"beta must be a finite number; got nan"):
         AttentionMemory(n_dims=8, beta=math.nan)
+
+
+def test_check_device_accepts_the_cpu_and_refuses_non_devices():
+    # Oracle: torch.device's own parsing for the accepted values; the error contract (the
+    # argument named, what was expected, what was given) for the refused ones.
+    assert check_device("cpu") == torch.device("cpu")
+    assert check_device(torch.device("cpu")) == torch.device("cpu")
+    with pytest.raises(TypeError, match="device must be a torch.device.*got True"):
+        check_device(True)
+    with pytest.raises(TypeError, match="device must be a torch.device.*got 1.5"):
+        check_device(1.5)
+    with pytest.raises(ValueError, match="target must be a torch.device.*got 'gpu0'"):
+        check_device("gpu0", "target")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without CUDA")
+def test_cuda_device_arguments_without_cuda_raise_one_clear_error():
+    # Oracle: the documented message of models.validation.check_device, instead of torch's
+    # internal "Torch not compiled with CUDA enabled" (an AssertionError), at every models
+    # entry that takes a device: the check itself, as_tensor, check_binary, and
+    # SelectedCoordinates.to.
+    from models.sdm import selected_coordinate_addresses
+
+    message = "CUDA is not available on this machine; device='cuda"
+    bits = torch.zeros((2, 4), dtype=torch.uint8)
+    coordinates = selected_coordinate_addresses(5, 8, 2, generator=torch.Generator())
+    for request in (
+        lambda: check_device("cuda"),
+        lambda: check_device("cuda:1"),
+        lambda: as_tensor(np.zeros((2, 4)), "array", device="cuda"),
+        lambda: check_binary(bits, "queries", device="cuda:0"),
+        lambda: coordinates.to("cuda"),
+    ):
+        with pytest.raises(RuntimeError, match=message):
+            request()

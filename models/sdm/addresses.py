@@ -22,7 +22,14 @@ from dataclasses import dataclass
 import torch
 
 from models.activation import ActivationRule
-from models.validation import check_binary, check_bool, check_generator, check_int, check_matrix
+from models.validation import (
+    check_binary,
+    check_bool,
+    check_device,
+    check_generator,
+    check_int,
+    check_matrix,
+)
 
 __all__ = ["SelectedCoordinates", "random_addresses", "selected_coordinate_addresses"]
 
@@ -108,7 +115,14 @@ class SelectedCoordinates:
         Returns
         -------
         SelectedCoordinates
+
+        Raises
+        ------
+        RuntimeError
+            If ``device`` is a CUDA device and CUDA is not available
+            (:func:`models.validation.check_device`).
         """
+        device = check_device(device)
         return SelectedCoordinates(
             self.coordinates.to(device), self.values.to(device), self.n_dims, self.hyperplane
         )
