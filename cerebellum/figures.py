@@ -18,7 +18,6 @@ __all__ = [
     "plot_agreement_vs_noise",
     "plot_recall_vs_noise",
     "plot_raster",
-    "plot_window_rates",
     "plot_write_read_window",
     "plot_activation_curve",
     "save_figure",
@@ -44,6 +43,35 @@ def save_figure(ax, path) -> None:
     fig = ax.figure
     fig.savefig(path, dpi=150)
     plt.close(fig)
+
+
+def _coincidences(series: Mapping[str, np.ndarray]) -> dict[str, str | None]:
+    """For each series, the name of an earlier series it equals exactly (NaN-aware), or None.
+
+    Coinciding lines hide each other; the plots draw such a series with hollow markers, a small
+    horizontal offset and "(identical to ...)" in its legend entry.
+    """
+    out: dict[str, str | None] = {}
+    seen: list[tuple[str, np.ndarray]] = []
+    for name, values in series.items():
+        values = np.asarray(values, dtype=float)
+        twin = next(
+            (
+                other
+                for other, earlier in seen
+                if earlier.shape == values.shape
+                and np.allclose(earlier, values, rtol=0, atol=1e-12, equal_nan=True)
+            ),
+            None,
+        )
+        out[name] = twin
+        seen.append((name, values))
+    return out
+
+
+def _dodge(index: int, count: int, spacing: float) -> float:
+    """Horizontal offset of series ``index`` of ``count``, centred on 0."""
+    return (index - (count - 1) / 2) * spacing
 
 
 def plot_weight_vs_distance(
@@ -83,55 +111,116 @@ def plot_weight_vs_distance(
     return ax
 
 
+_BETA_KINDS = (
+    ("circuit", "measured from the circuit", "C3", "D"),
+    ("predicted", "predicted from an activation curve", "C1", "o"),
+    ("theory", "theory fit at the (equivalent) radius", "C0", "s"),
+    ("optimal", "optimal radius for this n, m, r", "C4", "^"),
+)
+
+
+def _beta_kind(label: str) -> int:
+    return next(
+        (i for i, (prefix, *_rest) in enumerate(_BETA_KINDS) if label.startswith(prefix)), 2
+    )
+
+
 def plot_beta_comparison(
     betas: Mapping[str, float],
     *,
     circuit_interval: tuple[float, float] | None = None,
     learned_betas: Sequence[float] | None = None,
-    ax=None,
+    axes=None,
 ):
-    """Beta from the circuit, the theory fits and optimal radii beside learned Transformer betas.
+    """Beta from the circuit, its predictions, theory and optimal radii beside learned betas.
+
+    Two panels: the full range with the learned betas of query-key-normalised Transformers
+    (Henry et al. 2020), and a zoom on the model values with the circuit's interval shaded, so
+    that the differences the report discusses are resolved.
 
     Parameters
     ----------
     betas : mapping of str to float
-        Labelled betas (dimensionless); the key ``"circuit"`` is drawn with ``circuit_interval``.
+        Labelled betas (dimensionless). Keys starting with ``circuit``, ``predicted``,
+        ``theory`` and ``optimal`` are coloured by kind (see the legend).
     circuit_interval : (float, float), optional
         Confidence interval of the circuit's beta.
     learned_betas : sequence of float, optional
-        Learned betas of query-key-normalised Transformers (Henry et al. 2020), drawn as points.
-    ax : matplotlib Axes, optional
+        Learned betas, drawn as points in the full-range panel.
+    axes : pair of matplotlib Axes, optional
+        (full range, zoom); a new figure when ``None``.
 
     Returns
     -------
-    matplotlib Axes
+    tuple of matplotlib Axes
+        (full range, zoom).
     """
-    ax = _axes(ax, figsize=(7.0, 4.0))
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if axes is None:
+        _, axes = plt.subplots(
+            1, 2, figsize=(11.0, 4.5), layout="constrained", gridspec_kw={"width_ratios": [1, 1.2]}
+        )
+    full, zoom = axes
     labels = list(betas)
     values = np.array([betas[label] for label in labels], dtype=float)
+    kinds = [_beta_kind(label) for label in labels]
     positions = np.arange(len(labels))
-    ax.scatter(values, positions, color="C0", zorder=3)
-    if circuit_interval is not None and "circuit" in betas:
-        row = labels.index("circuit")
-        low, high = circuit_interval
-        ax.errorbar(
-            betas["circuit"],
-            row,
-            xerr=[[betas["circuit"] - low], [high - betas["circuit"]]],
-            color="C3",
-            capsize=4,
-            zorder=4,
-        )
+    for ax in (full, zoom):
+        if circuit_interval is not None:
+            ax.axvspan(*circuit_interval, color="C3", alpha=0.15, lw=0, zorder=1)
+        for position, value, kind in zip(positions, values, kinds, strict=True):
+            _, _, colour, marker = _BETA_KINDS[kind]
+            ax.scatter(value, position, color=colour, marker=marker, s=36, zorder=3)
+        ax.grid(axis="x", alpha=0.3)
+    ticks = list(labels)
     if learned_betas is not None and len(learned_betas):
         learned = np.asarray(learned_betas, dtype=float)
         jitter = np.linspace(-0.25, 0.25, learned.size)
-        ax.scatter(learned, len(labels) + jitter, s=10, color="C2", alpha=0.7)
-        labels.append(f"learned, QK-norm Transformers (n={learned.size})")
-    ax.set_yticks(np.arange(len(labels)), labels, fontsize=8)
-    ax.set_xlabel("beta (softmax inverse temperature)")
-    ax.set_title("Beta: circuit, theory, optimal radii, learned")
-    ax.grid(axis="x", alpha=0.3)
-    return ax
+        full.scatter(learned, len(labels) + jitter, s=10, color="C2", alpha=0.7, zorder=3)
+        ticks.append(f"learned, QK-norm Transformers (n={learned.size})")
+    full.set_yticks(np.arange(len(ticks)), ticks, fontsize=8)
+    full.set_xlabel("beta (softmax inverse temperature)")
+    full.set_title("full range")
+    low = np.nanmin(values)
+    high = np.nanmax(values)
+    if circuit_interval is not None:
+        low, high = min(low, circuit_interval[0]), max(high, circuit_interval[1])
+    pad = 0.08 * max(high - low, 1e-3)
+    zoom.set_xlim(low - pad, high + pad)
+    zoom.set_yticks(positions, [""] * len(labels))
+    for position, value in zip(positions, values, strict=True):
+        zoom.annotate(
+            f"{value:.3f}",
+            (value, position),
+            xytext=(5, 3),
+            textcoords="offset points",
+            fontsize=7,
+        )
+    zoom.set_xlabel("beta (zoom on the model values)")
+    zoom.set_title("zoom")
+    handles = [
+        Line2D([], [], color=colour, marker=marker, linestyle="", label=text)
+        for _, text, colour, marker in _BETA_KINDS
+    ]
+    if circuit_interval is not None:
+        handles.append(Patch(color="C3", alpha=0.15, label="circuit's 95% interval"))
+    if learned_betas is not None and len(learned_betas):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="C2",
+                marker="o",
+                ms=4,
+                linestyle="",
+                label="learned (Henry et al. 2020)",
+            )
+        )
+    zoom.legend(handles=handles, fontsize=7, loc="best")
+    full.figure.suptitle("Beta: circuit, predictions, theory, optimal radii, learned")
+    return full, zoom
 
 
 def plot_agreement_vs_noise(
@@ -139,62 +228,106 @@ def plot_agreement_vs_noise(
     curves: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
     *,
     ylabel: str = "output cosine",
+    n_per_level: int | None = None,
     ax=None,
 ):
     """An agreement metric (mean and 95% interval) against query noise for several engine pairs.
+
+    Series that coincide exactly (the algorithmic circuit and its mirror against a third
+    engine) are drawn with hollow markers, offset slightly along x, and say so in the legend.
 
     Parameters
     ----------
     noise_levels : ndarray of int, shape (n_levels,)
         Bits flipped from the stored pattern.
     curves : mapping of str to (mean, low, high), each ndarray of shape (n_levels,)
+        Keyed by the legend label (words, e.g. "circuit vs attention").
     ylabel : str
+    n_per_level : int, optional
+        Queries per noise level, for the legend entry that explains the bands.
     ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib Axes
     """
-    ax = _axes(ax)
-    noise_levels = np.asarray(noise_levels)
+    ax = _axes(ax, figsize=(7.0, 4.5))
+    noise_levels = np.asarray(noise_levels, dtype=float)
     styles = ("-", "--", ":", "-.")
+    twins = _coincidences({name: mean for name, (mean, _, _) in curves.items()})
+    spacing = 0.05 * (np.min(np.diff(noise_levels)) if noise_levels.size > 1 else 1.0)
     for index, (name, (mean, low, high)) in enumerate(curves.items()):
+        x = noise_levels + _dodge(index, len(curves), spacing)
+        twin = twins[name]
         (line,) = ax.plot(
-            noise_levels,
+            x,
             mean,
             marker="osD^v<>"[index % 7],
-            ms=4,
+            ms=7 if twin else 4,
+            markerfacecolor="none" if twin else None,
             linestyle=styles[index % len(styles)],
-            label=name,
+            label=name + (f" (identical to {twin})" if twin else ""),
+            zorder=3 + index,
         )
-        ax.fill_between(noise_levels, low, high, color=line.get_color(), alpha=0.2)
-    ax.set_xlabel("query noise (bits flipped)")
+        ax.fill_between(x, low, high, color=line.get_color(), alpha=0.15, lw=0)
+    band = "shaded: 95% Student-t interval of the mean"
+    if n_per_level is not None:
+        band += f" over {n_per_level} queries per level"
+    ax.fill_between([], [], [], color="gray", alpha=0.3, label=band)
+    ax.set_xlabel("query noise (bits flipped from the stored pattern)")
     ax.set_ylabel(ylabel)
-    ax.set_title("Agreement vs query noise")
+    ax.set_title("Agreement between engines vs query noise")
     ax.legend(fontsize=7)
     return ax
 
 
-def plot_recall_vs_noise(noise_levels, fractions: Mapping[str, np.ndarray], *, ax=None):
+def plot_recall_vs_noise(
+    noise_levels,
+    fractions: Mapping[str, np.ndarray],
+    *,
+    n_per_level: int | None = None,
+    ax=None,
+):
     """Fraction of queries whose iterated read converged to the right pattern, against noise.
+
+    Engines with exactly the same curve (the algorithmic circuit and NeuronSDM) are drawn with
+    hollow markers, offset slightly along x, and say so in the legend.
 
     Parameters
     ----------
     noise_levels : ndarray of int, shape (n_levels,)
     fractions : mapping of str to ndarray of float in [0, 1], shape (n_levels,)
+        Keyed by the legend label.
+    n_per_level : int, optional
+        Queries per level, given in the axis label.
     ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib Axes
     """
-    ax = _axes(ax)
-    for name, fraction in fractions.items():
-        ax.plot(noise_levels, fraction, marker="o", ms=3, label=name)
+    ax = _axes(ax, figsize=(7.0, 4.5))
+    noise_levels = np.asarray(noise_levels, dtype=float)
+    twins = _coincidences(fractions)
+    spacing = 0.05 * (np.min(np.diff(noise_levels)) if noise_levels.size > 1 else 1.0)
+    for index, (name, fraction) in enumerate(fractions.items()):
+        twin = twins[name]
+        ax.plot(
+            noise_levels + _dodge(index, len(fractions), spacing),
+            fraction,
+            marker="osD^v<>"[index % 7],
+            ms=7 if twin else 4,
+            markerfacecolor="none" if twin else None,
+            label=name + (f" (identical to {twin})" if twin else ""),
+            zorder=3 + index,
+        )
     ax.set_ylim(-0.05, 1.05)
-    ax.set_xlabel("query noise (bits flipped)")
-    ax.set_ylabel("fraction recalled exactly")
-    ax.set_title("Autoassociative recall vs noise")
+    ax.set_xlabel("query noise (bits flipped from the stored pattern)")
+    ylabel = "fraction of queries recalled exactly"
+    if n_per_level is not None:
+        ylabel += f"\n(of {n_per_level} per level)"
+    ax.set_ylabel(ylabel)
+    ax.set_title("Autoassociative recall vs query noise")
     ax.legend(fontsize=7)
     return ax
 
@@ -236,69 +369,93 @@ def plot_raster(
     return ax
 
 
-def plot_window_rates(samples: Mapping[str, tuple[np.ndarray, np.ndarray]], *, ax=None):
-    """Rates read once per presentation window, one point per cell.
-
-    Parameters
-    ----------
-    samples : mapping of str to (times_s, rates_hz)
-        For each population, the time (s) of each sample and the cell's rate (Hz) then.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-    """
-    ax = _axes(ax)
-    for index, (name, (times_s, rates_hz)) in enumerate(samples.items()):
-        times_ms = np.asarray(times_s, dtype=float) * 1e3
-        ax.plot(times_ms, rates_hz, "o", ms=3, alpha=0.5, color=f"C{index}", label=name)
-    ax.set_xlabel("time (ms)")
-    ax.set_ylabel("rate at window end (Hz)")
-    ax.set_title("Purkinje and DCN rates per window")
-    ax.legend(fontsize=8)
-    return ax
-
-
 def plot_write_read_window(raster: Mapping, *, axes=None):
-    """Granule raster above Purkinje and DCN rates, over one write and one read window.
+    """Granule raster above the Purkinje and DCN rate time courses, over a write and a read.
 
     Parameters
     ----------
     raster : mapping
         As returned by :meth:`cerebellum.protocol.Protocol.raster` for two windows, the write
         first: ``window_s`` and ``start_s`` (s), and ``granule`` (``times_s``, ``cells``),
-        ``purkinje`` and ``dcn`` (``times_s``, ``cells``, ``rate`` in Hz) arrays.
-    axes : pair of matplotlib Axes, optional
-        (top, bottom); a new two-row figure when ``None``.
+        ``purkinje`` and ``dcn`` (``times_s``, ``cells``, ``rate`` in Hz) arrays; optionally
+        ``mossy`` (``times_s``, ``cells``), drawn as a raster too.
+    axes : sequence of matplotlib Axes, optional
+        One per panel (mossy fibres if present, granule cells, rates); new when ``None``.
 
     Returns
     -------
     tuple of matplotlib Axes
-        (top, bottom).
+        Top to bottom.
+
+    Notes
+    -----
+    In the algorithmic mode a presentation is one synchronous volley: every active fibre fires
+    in one time step and every granule cell in the ball fires at one decision step, so a
+    raster column is the whole presentation; the figure says so. The Purkinje and DCN rates of
+    that circuit are decoded once per window (at its end) and drawn held over the window, as
+    the mean over cells with the range across cells shaded.
     """
+    spiking = [name for name in ("mossy", "granule") if raster.get(name) is not None]
     if axes is None:
-        _, axes = plt.subplots(2, 1, figsize=(7.0, 5.5), sharex=True, layout="constrained")
-    top, bottom = axes
+        _, axes = plt.subplots(
+            len(spiking) + 1,
+            1,
+            figsize=(7.5, 2.6 * (len(spiking) + 1)),
+            sharex=True,
+            layout="constrained",
+        )
+    axes = tuple(axes)
     start_s, window_s = raster["start_s"], raster["window_s"]
-    plot_raster(
-        raster["granule"]["times_s"],
-        raster["granule"]["cells"],
-        title="granule cells: last write window, then first read window",
-        spans={
-            "write (plasticity on)": (start_s, start_s + window_s),
-            "read": (start_s + window_s, start_s + 2 * window_s),
-        },
-        ax=top,
-    )
-    plot_window_rates(
-        {
-            "Purkinje cells": (raster["purkinje"]["times_s"], raster["purkinje"]["rate"]),
-            "DCN cells": (raster["dcn"]["times_s"], raster["dcn"]["rate"]),
-        },
-        ax=bottom,
-    )
-    return top, bottom
+    spans = {
+        "write (plasticity on)": (start_s, start_s + window_s),
+        "read": (start_s + window_s, start_s + 2 * window_s),
+    }
+    titles = {"mossy": "mossy fibres", "granule": "granule cells"}
+    for ax, name in zip(axes, spiking, strict=False):
+        times = np.asarray(raster[name]["times_s"], dtype=float)
+        plot_raster(times, raster[name]["cells"], title=titles[name], spans=spans, ax=ax)
+        ax.tick_params(labelbottom=True)
+        ax.set_xlabel("")
+        windows = np.floor((times - start_s) / window_s + 1e-9)
+        if times.size and all(
+            np.unique(np.round(times[windows == w], 12)).size == 1 for w in np.unique(windows)
+        ):
+            ax.set_title(
+                f"{titles[name]}: one synchronous volley per presentation "
+                "(algorithmic mode: a single time step)",
+                fontsize=9,
+            )
+    rates = axes[len(spiking)]
+    for index, name in enumerate(("purkinje", "dcn")):
+        times = np.asarray(raster[name]["times_s"], dtype=float)
+        values = np.asarray(raster[name]["rate"], dtype=float)
+        label = {"purkinje": "Purkinje cells", "dcn": "DCN cells"}[name]
+        for w in range(2):
+            lo, hi = start_s + w * window_s, start_s + (w + 1) * window_s
+            chosen = values[(times > lo - 1e-12) & (times <= hi + 1e-12)]
+            if chosen.size == 0:
+                continue
+            x = np.array([lo, hi]) * 1e3
+            rates.plot(
+                x,
+                [chosen.mean()] * 2,
+                color=f"C{index}",
+                lw=2,
+                label=f"{label}: mean over {chosen.size} cells" if w == 0 else None,
+            )
+            range_label = f"{label}: range across cells" if w == 0 else None
+            if index == 0:
+                rates.fill_between(
+                    x, chosen.min(), chosen.max(), color="C0", alpha=0.2, lw=0, label=range_label
+                )
+            else:  # outlined, so that it does not hide the Purkinje band beneath it
+                rates.plot(x, [chosen.min()] * 2, "--", color="C1", lw=1, label=range_label)
+                rates.plot(x, [chosen.max()] * 2, "--", color="C1", lw=1)
+    rates.set_xlabel("time (ms)")
+    rates.set_ylabel("rate (Hz)")
+    rates.set_title("Purkinje and DCN rates, decoded per window and held over it", fontsize=9)
+    rates.legend(fontsize=7, loc="upper left")
+    return axes
 
 
 def plot_activation_curve(

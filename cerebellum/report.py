@@ -17,7 +17,16 @@ from cerebellum.results_schema import load_results
 from cerebellum.rundir import write_json
 from models.activation import ActivationRule
 
-__all__ = ["FIGURES", "agreement_curves", "headline_table", "write_report", "write_run"]
+__all__ = [
+    "COLUMN_NOTES",
+    "ENGINE_LABELS",
+    "FIGURES",
+    "agreement_curves",
+    "headline_table",
+    "pair_label",
+    "write_report",
+    "write_run",
+]
 
 FIGURES = {
     "weights_vs_distance.png": "pattern weight vs Hamming distance (circuit, theory, attention)",
@@ -28,6 +37,16 @@ FIGURES = {
     "activation_curve.png": "granule activation curve f(h): measured from spikes, closed form",
 }
 
+#: Engine names in words (legends, column headers); the keys are results.json's.
+ENGINE_LABELS = {
+    "circuit": "circuit",
+    "neuron_sdm": "NeuronSDM (mirror)",
+    "pattern_sdm": "PatternSDM (theory)",
+    "attention_ols": "attention (OLS beta)",
+    "attention_reference": "attention (published-estimator beta)",
+    "attention_softmax": "attention (KL-fit beta)",
+}
+
 _FIGURE_PAIRS = (
     "circuit__vs__neuron_sdm",
     "circuit__vs__pattern_sdm",
@@ -36,11 +55,39 @@ _FIGURE_PAIRS = (
     "pattern_sdm__vs__attention_ols",
 )
 _HEADLINE_PAIRS = (
-    ("circuit__vs__neuron_sdm", "circuit~mirror"),
-    ("neuron_sdm__vs__pattern_sdm", "mirror~theory"),
-    ("neuron_sdm__vs__attention_ols", "mirror~attn(ols)"),
-    ("circuit__vs__attention_ols", "circuit~attn(ols)"),
+    ("circuit__vs__neuron_sdm", "circuit vs mirror"),
+    ("neuron_sdm__vs__pattern_sdm", "mirror vs theory"),
+    ("neuron_sdm__vs__attention_ols", "mirror vs attention"),
+    ("circuit__vs__attention_ols", "circuit vs attention"),
 )
+
+#: What the headline table's columns are, printed under it in the report.
+COLUMN_NOTES = (
+    "*circuit* is the Brian2 circuit's decoded read; *mirror* is NeuronSDM on the same granule "
+    "cells; *theory* is PatternSDM (every one of the 2^n addresses a neuron, exact circle "
+    "intersections); *attention* is softmax attention with beta from the OLS fit of theory "
+    "(`models.theory.fit_beta`). The four *vs* columns are the mean output cosine between the two engines' "
+    "reads, centred to [-1, 1] (`2 read - 1`), over the queries of that noise level; *TV "
+    "circuit–theory* is the mean total variation distance between the circuit's and theory's "
+    "pattern weights (0 = identical, 1 = disjoint); *recall* is the fraction of queries whose "
+    "iterated read (threshold 1/2) ends exactly on the stored pattern."
+)
+
+
+def pair_label(pair: str) -> str:
+    """``"circuit__vs__attention_ols"`` in words: ``"circuit vs attention (OLS beta)"``.
+
+    Parameters
+    ----------
+    pair : str
+        A key of ``results["agreement"]``.
+
+    Returns
+    -------
+    str
+    """
+    a, b = pair.split("__vs__")
+    return f"{ENGINE_LABELS.get(a, a)} vs {ENGINE_LABELS.get(b, b)}"
 
 
 def _fmt(value, digits: int = 4) -> str:
@@ -69,7 +116,7 @@ def headline_table(results: dict) -> str:
     """
     agreement, recall = results["agreement"], results["recall"]
     header = ["noise (bits)"] + [label for _, label in _HEADLINE_PAIRS]
-    header += ["TV circuit–theory", "recall circuit", "recall attn(ols)"]
+    header += ["TV circuit–theory", "recall circuit", "recall attention"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     circuit_recall = recall.get("circuit")  # absent with cpp_standalone (no iterated reads)
     for i, level in enumerate(results["noise_levels"]):
@@ -108,6 +155,54 @@ def headline_table(results: dict) -> str:
     else:
         exact_line = "circuit vs NeuronSDM: Poisson mode, agreement is statistical (see cosines)"
     return "\n".join(lines + ["", beta_line, exact_line])
+
+
+def _commentary(results: dict) -> list[str]:
+    """What the headline table shows, in words, from this run's numbers.
+
+    Points the reader at the largest recall gap between the circuit (or its mirror) and
+    attention, where the output cosine still looks high, and says why the two measures can
+    differ; says why recall and the raster are missing with ``cpp_standalone``.
+    """
+    levels = results["noise_levels"]
+    recall = results["recall"]
+    agreement = results["agreement"]
+    lines = []
+    engine = "circuit" if "circuit" in recall else "neuron_sdm"
+    pair = f"{engine}__vs__attention_ols"
+    if "attention_ols" in recall and pair in agreement:
+        gaps = [
+            abs(recall[engine]["exact_fraction"][i] - recall["attention_ols"]["exact_fraction"][i])
+            for i in range(len(levels))
+        ]
+        worst = int(np.argmax(gaps))
+        if gaps[worst] >= 0.25:
+            cosine = agreement[pair]["output_cosine"][worst]["mean"]
+            betas = results["beta"]
+            circuit_beta = betas["circuit"].get("beta")
+            lines.append(
+                f"At {levels[worst]} bits of noise the {ENGINE_LABELS[engine]} and attention "
+                f"(OLS beta) agree closely on one read (output cosine {_fmt(cosine, 3)}), yet "
+                f"{_fmt(recall[engine]['exact_fraction'][worst], 2)} against "
+                f"{_fmt(recall['attention_ols']['exact_fraction'][worst], 2)} of the queries are "
+                "recalled. The cosine compares a single read averaged over all bits; recall "
+                "iterates the read and counts a query only if every bit ends on the stored "
+                "pattern, so a small, consistent difference in each read -- here attention's "
+                f"beta {betas['theory']['ols']:.2f} against the circuit's "
+                f"{_fmt(circuit_beta, 2)}, i.e. more weight on the other patterns -- can carry a "
+                "query out of the pattern's basin of attraction over the iterations."
+            )
+            lines.append("")
+    if results["circuit"]["device"] == "cpp_standalone":
+        lines.append(
+            "With `--device cpp_standalone` the whole protocol (writes, then every read) is "
+            "compiled and run as one C++ program, so the circuit cannot be read again with its "
+            "own output: recall through the circuit is `n/a` (the mirror engines' recall is "
+            "shown), and no raster is drawn because the run keeps only the window-end read-out, "
+            "not the spike monitors the raster needs."
+        )
+        lines.append("")
+    return lines
 
 
 def _inside(prediction: dict) -> str:
@@ -219,12 +314,11 @@ def write_report(results: dict, path: str | Path) -> None:
         f"{results['n_queries_per_level']} queries per noise level. Active granule cells per "
         f"query: {100 * circuit['active_granule_fraction']['mean']:.2f}% on average.",
         "",
-        "Output cosines compare reads centred to [-1, 1] (`2 read - 1`); *recall* is the "
-        "fraction of queries whose iterated read (threshold 1/2) ends exactly on the stored "
-        "pattern.",
-        "",
         headline_table(results),
         "",
+        COLUMN_NOTES,
+        "",
+        *_commentary(results),
     ]
     if check["applies"] and not check["passed"]:
         parts += [
@@ -256,8 +350,8 @@ def write_report(results: dict, path: str | Path) -> None:
         "the gap to PatternSDM should shrink as r grows. A weight metric averages only the "
         "queries that activated at least one neuron (shown as k/n where some did not):",
         "",
-        "| r | weight TV to PatternSDM | output cosine to PatternSDM "
-        "| output cosine to attn(ols) |",
+        "| r (granule cells) | weight TV to PatternSDM | output cosine to PatternSDM "
+        "| output cosine to attention (OLS beta) |",
         "|---|---|---|---|",
     ]
     for row in results["neuron_sweep"]:
@@ -294,12 +388,12 @@ def agreement_curves(results: dict, metric: str, pairs) -> dict:
     Returns
     -------
     dict of str to (ndarray, ndarray, ndarray)
-        Keyed by the pair with ``" vs "`` for ``"__vs__"``; each array of shape (n_levels,).
+        Keyed by the pair in words (:func:`pair_label`); each array of shape (n_levels,).
     """
     out = {}
     for pair in pairs:
         rows = results["agreement"][pair][metric]
-        out[pair.replace("__vs__", " vs ")] = tuple(
+        out[pair_label(pair)] = tuple(
             np.array([np.nan if r[key] is None else r[key] for r in rows], dtype=float)
             for key in ("mean", "ci_low", "ci_high")
         )
@@ -312,20 +406,26 @@ def _write_figures(comparison, directory: Path) -> None:
     ax = figures.plot_weight_vs_distance(data["distances"], data["weights"], n_dims=n_dims)
     figures.save_figure(ax, directory / "weights_vs_distance.png")
     betas = {k: v for k, v in data["betas"].items() if v is not None}
-    ax = figures.plot_beta_comparison(
+    full, _ = figures.plot_beta_comparison(
         betas, circuit_interval=data["circuit_interval"], learned_betas=data["learned_betas"]
     )
-    figures.save_figure(ax, directory / "beta_comparison.png")
+    figures.save_figure(full, directory / "beta_comparison.png")
     levels = np.asarray(results["noise_levels"])
+    per_level = results["n_queries_per_level"]
     curves = agreement_curves(results, "output_cosine", _FIGURE_PAIRS)
-    ax = figures.plot_agreement_vs_noise(levels, curves)
+    ax = figures.plot_agreement_vs_noise(
+        levels, curves, ylabel="output cosine (reads centred to [-1, 1])", n_per_level=per_level
+    )
     figures.save_figure(ax, directory / "agreement_vs_noise.png")
-    fractions = {k: np.asarray(v["exact_fraction"]) for k, v in results["recall"].items()}
-    ax = figures.plot_recall_vs_noise(levels, fractions)
+    fractions = {
+        ENGINE_LABELS.get(k, k): np.asarray(v["exact_fraction"])
+        for k, v in results["recall"].items()
+    }
+    ax = figures.plot_recall_vs_noise(levels, fractions, n_per_level=per_level)
     figures.save_figure(ax, directory / "recall_vs_noise.png")
     if data.get("raster") is not None:
-        top, _ = figures.plot_write_read_window(data["raster"])
-        figures.save_figure(top, directory / "raster.png")
+        panels = figures.plot_write_read_window(data["raster"])
+        figures.save_figure(panels[0], directory / "raster.png")
     curve = results["activation_curve"]
     ax = figures.plot_activation_curve(
         curve["measured"],
