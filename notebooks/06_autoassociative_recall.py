@@ -82,13 +82,19 @@ def torch_generator(stream):
 CRITERIA = ("memory", "snr", "critical_distance")
 
 
-def cosine_memories(n_dims, radii):
-    """The memories that need only cosines: the continuous SDM and attention for each beta."""
-    memories = {f"ContinuousSDM d={radii['snr']}": ContinuousSDM(n_dims, radii["snr"])}
+def cosine_memories(n_dims, radii, inputs="bits"):
+    """The memories that need only cosines: the continuous SDM and attention for each beta.
+
+    ``inputs`` is their input convention: ``"bits"`` ({0, 1} mapped to +-1) or ``"vectors"``
+    (real vectors used as given).
+    """
+    memories = {
+        f"ContinuousSDM d={radii['snr']}": ContinuousSDM(n_dims, radii["snr"], inputs=inputs)
+    }
     for criterion in CRITERIA:
         beta = theory.fit_beta(n_dims, radii[criterion], method="reference").beta
         name = f"attention beta={beta:.1f} (d*_{criterion}={radii[criterion]})"
-        memories[name] = AttentionMemory(beta)
+        memories[name] = AttentionMemory(beta, inputs=inputs)
     return memories
 
 
@@ -221,7 +227,7 @@ centred = digits.data - digits.data.mean(axis=0)
 chosen = rng.choice(len(centred), N_DIGITS, replace=False)
 real_digits = torch.from_numpy(centred[chosen])
 real_digits = real_digits / torch.linalg.vector_norm(real_digits, dim=1, keepdim=True)
-real_memories = cosine_memories(64, digit_radii)
+real_memories = cosine_memories(64, digit_radii, inputs="vectors")
 real_curves = {name: [] for name in real_memories}
 for memory in real_memories.values():
     memory.write(real_digits, real_digits)
