@@ -72,6 +72,8 @@ __all__ = [
     "BiophysicalProtocol",
     "BiophysicalResult",
     "GolgiCalibration",
+    "calibrate_golgi",
+    "compare_with_mirror",
     "mirror_active_fraction",
     "run_biophysical",
 ]
@@ -592,7 +594,7 @@ def run_biophysical(
     pattern_channels: bool = True,
     target_fraction: float | None = None,
     inhibition_scale: float | None = None,
-    n_background: int = 2,
+    n_background: int = 4,
     n_calibration_queries: int = 8,
     n_calibration_steps: int = 7,
     decode_delay=None,
@@ -897,3 +899,131 @@ def _collect(
         simulated_s=protocol.n_presentations * protocol.period_s,
         timings_s=timings,
     )
+
+
+# -- measurements against the mirror ------------------------------------------------------------
+
+
+def _cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = np.nan_to_num(np.asarray(a, dtype=np.float64))
+    b = np.asarray(b, dtype=np.float64)
+    norm = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    return np.divide((a * b).sum(axis=1), norm, out=np.zeros(a.shape[0]), where=norm > 0)
+
+
+def compare_with_mirror(
+    result: BiophysicalResult,
+    wiring: Wiring,
+    patterns,
+    values,
+    *,
+    noise,
+    rng: np.random.Generator,
+    query_set: int = 0,
+) -> dict:
+    """The measurements of the biophysical read against ``NeuronSDM`` on the same wiring.
+
+    Oracle for every number: the mirror (:class:`models.sdm.NeuronSDM` from
+    :meth:`cerebellum.wiring.Wiring.mirror`, hard rule) written with the same patterns and read
+    with the same queries; attention is ``softmax(beta cos) @ values`` with the beta measured
+    from spikes.
+
+    Parameters
+    ----------
+    result : BiophysicalResult
+    wiring : Wiring
+    patterns : ndarray of shape (n_patterns, n_dims), {0, 1}
+    values : ndarray of shape (n_patterns, n_values)
+    noise : ndarray of int, shape (n_queries,)
+        Flipped bits of each query of ``result.readouts[query_set]``.
+    rng : numpy.random.Generator
+        For the beta bootstrap.
+    query_set : int
+        Which readout.
+
+    Returns
+    -------
+    dict
+        ``noise_levels``; per level (arrays over levels) ``cosine_dcn``, ``bit_agreement_dcn``,
+        ``cosine_purkinje``, ``bit_agreement_purkinje``, ``cosine_attention_dcn``,
+        ``bit_agreement_attention_dcn``, ``jaccard``; the measured ``curve`` (ActivationCurve);
+        ``beta_measured``, ``beta_ci`` (query-cluster bootstrap, from spike-set
+        intersections), ``beta_predicted`` (theory for the measured curve), ``fit_radius``;
+        ``probe_weight_error`` (mean |probe weight - theory weight| per level).
+    """
+    import torch
+
+    from models.fitting import estimate_beta_counts
+    from models.soft_activation import (
+        curve_activation_probability,
+        curve_intersection,
+        estimate_activation_curve,
+    )
+    from models.theory import fit_beta, nearest_radius
+
+    readout = result.readouts[query_set]
+    queries = readout.queries
+    patterns = binary_matrix("patterns", patterns, wiring.granule.n_dims)
+    values = np.asarray(as_numpy("values", values), dtype=np.float64)
+    noise = np.asarray(noise, dtype=np.int64)
+    if noise.shape != (queries.shape[0],):
+        raise ValueError(f"noise must have shape ({queries.shape[0]},); got {noise.shape}")
+    mirror = wiring.mirror(values.shape[1])
+    mirror.write(torch.as_tensor(patterns), torch.as_tensor(values))
+    mirror_read = mirror.read(torch.as_tensor(queries)).numpy()
+    n = wiring.granule.n_dims
+    k = wiring.granule.n_synapses_per_cell
+    matches = result.granule_match_counts[query_set]
+    curve = estimate_activation_curve(matches, readout.active_granule, k)
+    filled = curve
+    if np.isnan(curve.probabilities).any():
+        from models.soft_activation import ActivationCurve
+
+        filled = ActivationCurve(np.nan_to_num(curve.probabilities), label="measured, NaN -> 0")
+    fit_radius = max(2, nearest_radius(n, curve_activation_probability(filled)))
+    predicted = fit_beta(n, filled, fit_radius=fit_radius).beta
+    distances = (queries[:, None, :] != patterns[None, :, :]).sum(axis=2)
+    cosines = 1.0 - 2.0 * distances / n
+    near = distances < fit_radius
+    clusters = np.broadcast_to(np.arange(queries.shape[0])[:, None], distances.shape)
+    estimate = estimate_beta_counts(
+        cosines[near], readout.pattern_intersections[near], clusters=clusters[near], rng=rng
+    )
+    logits = estimate.beta * cosines
+    weights = np.exp(logits - logits.max(axis=1, keepdims=True))
+    weights /= weights.sum(axis=1, keepdims=True)
+    attention = weights @ values
+    theory = curve_intersection(n, filled, distances, wiring.granule.n_neurons)
+    theory_weights = theory / theory.sum(axis=1, keepdims=True)
+    hard = matches == k if wiring.granule.activation.selected else None
+    if hard is None:
+        hard = (n - matches) <= wiring.granule.activation_radius
+    active = readout.active_granule
+    jaccard = (active & hard).sum(axis=1) / np.maximum((active | hard).sum(axis=1), 1)
+    levels = np.unique(noise)
+    out: dict = {"noise_levels": levels}
+    pairs = {
+        "dcn": (readout.read, mirror_read),
+        "purkinje": (result.read_purkinje[query_set], mirror_read),
+        "attention_dcn": (readout.read, attention),
+    }
+    for name, (a, b) in pairs.items():
+        cos = _cosine_rows(a, b)
+        bits = (np.nan_to_num(a) > 0.5) == (b > 0.5)
+        out[f"cosine_{name}"] = np.array([cos[noise == lv].mean() for lv in levels])
+        out[f"bit_agreement_{name}"] = np.array([bits[noise == lv].mean() for lv in levels])
+    out["jaccard"] = np.array([jaccard[noise == lv].mean() for lv in levels])
+    probe = result.probe_weights_dcn[query_set]
+    if probe.shape[1] == patterns.shape[0]:
+        err = np.abs(np.nan_to_num(probe) - theory_weights).mean(axis=1)
+        out["probe_weight_error"] = np.array([err[noise == lv].mean() for lv in levels])
+    out.update(
+        curve=curve,
+        beta_measured=estimate.beta,
+        beta_ci=(estimate.ci_low, estimate.ci_high),
+        beta_predicted=predicted,
+        fit_radius=fit_radius,
+        mirror_read=mirror_read,
+        attention_read=attention,
+    )
+    return out

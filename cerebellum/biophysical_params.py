@@ -216,7 +216,7 @@ class LIFGolgiParams(CellModelParams):
         145 pF, 44 ms, -62 mV, -55 mV, -75 mV, 2 ms (BSB mouse Golgi cell, De Schepper et al.
         2022 / Geminiani et al. 2018).
     i_e : Quantity (current)
-        28 pA: our choice, giving ~8 Hz spontaneous firing in this LIF reduction (Golgi cells
+        32 pA: our choice, giving ~10 Hz spontaneous firing in this LIF reduction (Golgi cells
         fire ~5-30 Hz in vivo: Vos et al. 1999; Holtzman et al. 2006).
     e_exc, tau_exc : Quantity
         0 mV, 2 ms (AMPA; Kanichay & Silver 2008: sub-2 ms EPSC decay).
@@ -250,7 +250,7 @@ class LIFGolgiParams(CellModelParams):
     v_threshold: Quantity = _volt(-55.0 * mV)
     v_reset: Quantity = _volt(-75.0 * mV)
     refractory: Quantity = _q(2.0 * ms, unit=second, low=0)
-    i_e: Quantity = _q(28.0 * pA, unit=amp)
+    i_e: Quantity = _q(32.0 * pA, unit=amp)
     e_exc: Quantity = _volt(0.0 * mV)
     tau_exc: Quantity = _q(2.0 * ms, unit=second, **_POS)
     g_mossy: Quantity = _q(0.25 * nS, unit=siemens, low=0)
@@ -290,12 +290,12 @@ class LIFMLIParams(CellModelParams):
         14.6 pF, 9.125 ms, -68 mV, -53 mV, -78 mV, 1.59 ms (BSB mouse stellate/basket cell,
         De Schepper et al. 2022; Geminiani et al. 2019).
     i_e : Quantity (current)
-        24.2 pA: our choice, for ~5-15 Hz spontaneous firing in this LIF reduction (MLIs fire
+        24.2 pA: our choice, for ~5-20 Hz spontaneous firing in this LIF reduction (MLIs fire
         ~5-30 Hz in vivo: Jorntell & Ekerot 2002; Hausser & Clark 1997).
     e_exc, tau_exc : Quantity
         0 mV, 2 ms (PF -> MLI AMPA; Carter & Regehr 2002: ~1-2 ms EPSC decay).
     g_parallel : Quantity (conductance)
-        Peak per parallel-fibre spike at ``r = 2e4`` granule cells, 0.008 nS (our choice: many
+        Peak per parallel-fibre spike at ``r = 2e4`` granule cells, 0.005 nS (our choice: many
         weak synapses; scaled by ``2e4 / r``, see
         :func:`cerebellum.circuit.biophysical.parallel_fibre_scale`).
     n_cells : int
@@ -314,7 +314,7 @@ class LIFMLIParams(CellModelParams):
     i_e: Quantity = _q(24.2 * pA, unit=amp)
     e_exc: Quantity = _volt(0.0 * mV)
     tau_exc: Quantity = _q(2.0 * ms, unit=second, **_POS)
-    g_parallel: Quantity = _q(0.008 * nS, unit=siemens, low=0)
+    g_parallel: Quantity = _q(0.005 * nS, unit=siemens, low=0)
     n_cells: int = 16
     connection_probability: float = 0.2
 
@@ -439,16 +439,16 @@ class LIFPurkinjeParams(CellModelParams):
         334 pF, 47 ms, -59 mV, -43 mV, -69 mV, 0.5 ms (BSB mouse Purkinje cell, De Schepper et
         al. 2022; Geminiani et al. 2019).
     i_e : Quantity (current)
-        560 pA: our choice, for ~60 Hz spontaneous simple spikes in this LIF reduction
+        600 pA: our choice, for ~60 Hz spontaneous simple spikes in this LIF reduction
         (40-100 Hz in vivo: Zhou et al. 2014; intrinsic pacemaking, Raman & Bean 1999).
     e_exc : Quantity (voltage)
         0 mV.
     g_parallel, tau_parallel : Quantity
-        PF -> PC peak per spike at weight 1 and ``r = 2e4`` granule cells, 0.15 nS (scaled by
+        PF -> PC peak per spike at weight 1 and ``r = 2e4`` granule cells, 0.4 nS (scaled by
         ``2e4 / r``), decay 3 ms (our choice of amplitude;
         PF EPSCs decay in a few ms, Isope & Barbour 2002).
     g_mli, tau_mli, e_gaba : Quantity
-        MLI -> PC GABA_A peak 0.5 nS, decay 8 ms, -70 mV (BSB GABA reversal; decay after
+        MLI -> PC GABA_A peak 5 nS, decay 8 ms, -70 mV (BSB GABA reversal; decay after
         Hausser & Clark 1997; amplitude our choice).
     g_climbing, tau_climbing : Quantity
         Climbing-fibre peak 50 nS, decay 5 ms (our choice: a depolarisation that fires a burst,
@@ -470,11 +470,11 @@ class LIFPurkinjeParams(CellModelParams):
     v_threshold: Quantity = _volt(-43.0 * mV)
     v_reset: Quantity = _volt(-69.0 * mV)
     refractory: Quantity = _q(0.5 * ms, unit=second, low=0)
-    i_e: Quantity = _q(560.0 * pA, unit=amp)
+    i_e: Quantity = _q(600.0 * pA, unit=amp)
     e_exc: Quantity = _volt(0.0 * mV)
-    g_parallel: Quantity = _q(0.15 * nS, unit=siemens, low=0)
+    g_parallel: Quantity = _q(0.4 * nS, unit=siemens, low=0)
     tau_parallel: Quantity = _q(3.0 * ms, unit=second, **_POS)
-    g_mli: Quantity = _q(0.5 * nS, unit=siemens, low=0)
+    g_mli: Quantity = _q(5.0 * nS, unit=siemens, low=0)
     tau_mli: Quantity = _q(8.0 * ms, unit=second, **_POS)
     e_gaba: Quantity = _volt(-70.0 * mV)
     g_climbing: Quantity = _q(50.0 * nS, unit=siemens, low=0)
@@ -504,10 +504,10 @@ class LIFDCNParams(CellModelParams):
         142 pF, 33 ms, -45 mV, -36 mV, -55 mV, 1.5 ms (BSB mouse DCN glutamatergic cell,
         De Schepper et al. 2022; Geminiani et al. 2019).
     i_e : Quantity (current)
-        100 pA: our choice, for tens of Hz under spontaneous Purkinje inhibition (DCN cells
+        150 pA: our choice, for tens of Hz under spontaneous Purkinje inhibition (DCN cells
         fire ~20-60 Hz in vivo: Person & Raman 2012).
     g_purkinje, tau_purkinje, e_gaba : Quantity
-        PC -> DCN GABA_A peak 1.5 nS per spike, decay 3 ms, -70 mV (fast IPSCs, Person & Raman
+        PC -> DCN GABA_A peak 3 nS per spike, decay 3 ms, -70 mV (fast IPSCs, Person & Raman
         2012; amplitude our choice).
     n_per_channel : int
         DCN cells per channel, 8 (our choice: ~40 PCs converge on a DCN cell, Person & Raman
@@ -525,8 +525,8 @@ class LIFDCNParams(CellModelParams):
     v_threshold: Quantity = _volt(-36.0 * mV)
     v_reset: Quantity = _volt(-55.0 * mV)
     refractory: Quantity = _q(1.5 * ms, unit=second, low=0)
-    i_e: Quantity = _q(100.0 * pA, unit=amp)
-    g_purkinje: Quantity = _q(1.5 * nS, unit=siemens, low=0)
+    i_e: Quantity = _q(150.0 * pA, unit=amp)
+    g_purkinje: Quantity = _q(3.0 * nS, unit=siemens, low=0)
     tau_purkinje: Quantity = _q(3.0 * ms, unit=second, **_POS)
     e_gaba: Quantity = _volt(-70.0 * mV)
     n_per_channel: int = 8

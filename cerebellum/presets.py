@@ -86,12 +86,13 @@ def biophysical_dynamics(
         climbing-fibre burst at 50 ms to follow tens of ms of parallel-fibre activity and for
         ~3-6 simple spikes per Purkinje cell in a read).
     gap : Quantity (time), optional
-        Background after each presentation (default 40 ms: our choice, > 4 granule-cell NMDA
-        decay constants of 30 ms... partly; the residue is measured, not assumed away).
+        Background after each presentation (default 40 ms: our choice, a compromise between
+        decay -- 40 ms is ~1.3 granule-cell NMDA decay constants, so some residue carries over
+        and is part of what is measured -- and run time).
     dt : Quantity (time), optional
         Time step (default 0.1 ms, the largest the mode allows).
     mf_rate_on, mf_rate_off : Quantity (frequency), optional
-        Active / background mossy-fibre rates (default 80 Hz / 5 Hz: tens to hundreds of Hz
+        Active / background mossy-fibre rates (default 150 Hz / 5 Hz: tens to hundreds of Hz
         when driven, a few Hz at rest -- Rancz et al. 2007; Arenz et al. 2008; the exact values
         are our choice).
 
@@ -104,7 +105,7 @@ def biophysical_dynamics(
         dt=0.1 * ms if dt is None else dt,
         presentation=60.0 * ms if presentation is None else presentation,
         gap=40.0 * ms if gap is None else gap,
-        mf_rate_on=80.0 * Hz if mf_rate_on is None else mf_rate_on,
+        mf_rate_on=150.0 * Hz if mf_rate_on is None else mf_rate_on,
         mf_rate_off=5.0 * Hz if mf_rate_off is None else mf_rate_off,
     )
 
