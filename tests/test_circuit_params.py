@@ -88,7 +88,7 @@ def test_wrong_unit_raises_type_error_naming_field(factory, field):
         (lambda: OutputParams(purkinje_rate_baseline=-1 * Hz), "purkinje_rate_baseline"),
         (lambda: DynamicsParams(dt=-0.1 * ms), "dt"),
         (lambda: DynamicsParams(mode="poisson", presentation=0.25 * ms, dt=0.1 * ms), "multiple"),
-        (lambda: DynamicsParams(presentation=2 * ms, dt=1 * ms), "deterministic"),
+        (lambda: DynamicsParams(presentation=2 * ms, dt=1 * ms), "algorithmic"),
         (lambda: DynamicsParams(mode="poisson", mf_rate_on=20 * Hz, mf_rate_off=30 * Hz), "exceed"),
         (
             lambda: DynamicsParams(
