@@ -156,8 +156,9 @@ def _print_biophysical(label, result, wall):
     run_s = result.timings_s.get("device_run") or sum(
         result.timings_s.get(k, 0.0) for k in ("calibrate", "write", "read")
     )
+    parts = ", ".join(f"{k} {v:.1f}" for k, v in result.timings_s.items())
     print(
-        f"{label}: wall {wall:.1f} s ({', '.join(f'{k} {v:.1f}' for k, v in result.timings_s.items())}); "
+        f"{label}: wall {wall:.1f} s ({parts}); "
         f"simulated {sim:.2f} s -> {sim / run_s:.3f} sim s / wall s; "
         f"{result.n_synaptic_events / run_s:.3g} synaptic events / s"
     )
@@ -177,7 +178,11 @@ def _biophysical(sizes, seed) -> None:
     result = run_biophysical(params, wiring, patterns, patterns.astype(float), [queries], rng=rng)
     _print_biophysical("biophysical default (cython)", result, time.perf_counter() - clock)
     out = compare_with_mirror(
-        result, wiring, patterns, patterns.astype(float), noise=noise,
+        result,
+        wiring,
+        patterns,
+        patterns.astype(float),
+        noise=noise,
         rng=np.random.default_rng(analysis_seed),
     )
     c = result.calibration
@@ -185,8 +190,14 @@ def _biophysical(sizes, seed) -> None:
         f"  calibration: scale {c.inhibition_scale:.3f}, target {c.target_fraction:.4f}, "
         f"measured {c.measured_fraction:.4f} +- {c.fraction_sd:.4f} (sd across queries)"
     )
-    for key in ("cosine_dcn", "bit_agreement_dcn", "cosine_purkinje", "bit_agreement_purkinje",
-                "cosine_attention_dcn", "jaccard"):
+    for key in (
+        "cosine_dcn",
+        "bit_agreement_dcn",
+        "cosine_purkinje",
+        "bit_agreement_purkinje",
+        "cosine_attention_dcn",
+        "jaccard",
+    ):
         print(f"  {key:24s}", " ".join(f"{x:.3f}" for x in out[key]), "(noise", levels, ")")
     print(
         f"  beta measured {out['beta_measured']:.2f} [{out['beta_ci'][0]:.2f}, "
@@ -195,14 +206,25 @@ def _biophysical(sizes, seed) -> None:
     scale = c.inhibition_scale
     directory = tempfile.mkdtemp(prefix="bench_biophysical_")
     try:
-        standalone = params.replace(device={"device": "cpp_standalone",
-                                            "build_directory": directory})
+        standalone = params.replace(
+            device={"device": "cpp_standalone", "build_directory": directory}
+        )
         wiring, patterns, queries, noise, rng, _ = _biophysical_inputs(params, 16, 16, levels, seed)
         clock = time.perf_counter()
-        result = run_biophysical(standalone, wiring, patterns, patterns.astype(float), [queries],
-                                 rng=rng, inhibition_scale=scale)
-        _print_biophysical("biophysical default (cpp_standalone, calibrated scale given)",
-                           result, time.perf_counter() - clock)
+        result = run_biophysical(
+            standalone,
+            wiring,
+            patterns,
+            patterns.astype(float),
+            [queries],
+            rng=rng,
+            inhibition_scale=scale,
+        )
+        _print_biophysical(
+            "biophysical default (cpp_standalone, calibrated scale given)",
+            result,
+            time.perf_counter() - clock,
+        )
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     for size in sizes:
@@ -212,22 +234,42 @@ def _biophysical(sizes, seed) -> None:
         wiring, patterns, queries, _, rng, _ = _biophysical_inputs(big, 4, 4, (0,), seed)
         clock = time.perf_counter()
         result = run_biophysical(
-            big, wiring, patterns, patterns[:, :2].astype(float), [queries], rng=rng,
-            pattern_channels=False, inhibition_scale=scale, track_memory=True,
+            big,
+            wiring,
+            patterns,
+            patterns[:, :2].astype(float),
+            [queries],
+            rng=rng,
+            pattern_channels=False,
+            inhibition_scale=scale,
+            track_memory=True,
         )
         peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
-        _print_biophysical(f"biophysical r={size} (4 writes + 4 reads, cython)", result,
-                           time.perf_counter() - clock)
-        print(f"  peak traced heap {result.timings_s['peak_memory_mb']:.0f} MB, "
-              f"peak RSS of the process {peak_rss:.0f} MB")
+        _print_biophysical(
+            f"biophysical r={size} (4 writes + 4 reads, cython)",
+            result,
+            time.perf_counter() - clock,
+        )
+        print(
+            f"  peak traced heap {result.timings_s['peak_memory_mb']:.0f} MB, "
+            f"peak RSS of the process {peak_rss:.0f} MB"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--biophysical", action="store_true",
-                        help="time the biophysical circuit instead (see the module docstring)")
-    parser.add_argument("--sizes", type=int, nargs="+", default=(100_000, 1_000_000),
-                        help="granule-cell counts of the biophysical scaling runs")
+    parser.add_argument(
+        "--biophysical",
+        action="store_true",
+        help="time the biophysical circuit instead (see the module docstring)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=(100_000, 1_000_000),
+        help="granule-cell counts of the biophysical scaling runs",
+    )
     parser.add_argument("--quick", action="store_true", help="r = 10^4, runtime only")
     parser.add_argument("--patterns", type=int, default=64, help="patterns written (m)")
     parser.add_argument("--queries", type=int, default=64, help="queries read (q)")

@@ -66,7 +66,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from brian2 import Hz, Quantity, amp, farad, mV, ms, nS, pA, pF, second, siemens, volt
+from brian2 import Hz, Quantity, amp, farad, ms, mV, nS, pA, pF, second, siemens, volt
 
 from cerebellum.params import CellModelParams, _set
 from models.validation import check_int, check_real
@@ -99,7 +99,7 @@ def _check_order(section, low_name: str, high_name: str) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class PoissonTrainMossyParams(CellModelParams):
-    """Mossy fibres as dead-time Poisson spike trains, push-pull coded (rates in ``DynamicsParams``).
+    """Mossy fibres as dead-time Poisson trains, push-pull coded (rates in ``DynamicsParams``).
 
     Fibre ``2 i + b`` fires at ``mf_rate_on`` while bit ``i`` of the presented address equals
     ``b`` and at ``mf_rate_off`` otherwise, and every fibre fires at ``mf_rate_off`` in the gaps

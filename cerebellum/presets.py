@@ -7,6 +7,8 @@ preset            n       r         rule               p        expected active 
 ``default``       64      10^4      d = 24             0.0300   300 (the comparison job)
 ``kanerva``       1000    10^5      d = 451            0.00107  107
 ``biological``    64      10^5      4 selected inputs  0.0625   6250
+``biophysical``   64      2 10^4    4 selected inputs  0.0625   1250 (spiking; calibrated)
+``biophys.-tiny`` 16      2000      4 selected inputs  0.0625   125 (tests)
 ================  ======  ========  =================  =======  ==============================
 
 ``p`` is the probability that a uniformly random query activates a given granule cell,
@@ -33,9 +35,17 @@ Sources and honest hedges:
   4 random required bits.
 - ``tiny``: no biology, sized for fast tests.
 
-The dynamics default to the algorithmic mode (an exact SDM as a Brian2 event network); :func:`poisson_dynamics` gives the Poisson mode
-(mossy fibres up to several hundred Hz, e.g. Rancz et al. 2007 -- hedged: the on-rate is a
-modelling choice within the reported range).
+- ``biophysical``: the conductance-based spiking circuit (:mod:`cerebellum.circuit.biophysical`,
+  :func:`cerebellum.biophysical.run_biophysical`) on the anatomical wiring, n = 64 as in
+  Bricken & Pehlevan (2021), 4 selected inputs per granule cell (Eccles et al. 1967; Billings
+  et al. 2014), r = 2 10^4: the largest size whose full comparison (16 patterns, 7 noise
+  levels x 16 queries, the Golgi calibration) runs in under 5 minutes on 2 cores (measured
+  ~3 min, cython); cython code target; :func:`biophysical_dynamics`.
+- ``biophysical-tiny``: the same models at n = 16, r = 2000, for tests.
+
+The other presets default to the algorithmic mode (an exact SDM as a Brian2 event network);
+:func:`poisson_dynamics` gives the Poisson mode (mossy fibres up to several hundred Hz, e.g.
+Rancz et al. 2007 -- hedged: the on-rate is a modelling choice within the reported range).
 
 References
 ----------

@@ -8,7 +8,7 @@ cached in ~/.cython, so only the first run of a machine pays the ~2 min compile)
 import numpy as np
 import pytest
 import torch
-from brian2 import Hz, mV, ms, nS, pF
+from brian2 import Hz, ms, mV, nS, pF
 
 from cerebellum.biophysical import (
     BiophysicalProtocol,
@@ -59,8 +59,9 @@ def test_every_cell_is_a_membrane_equation_with_a_threshold_and_nothing_is_linke
     # Oracle: the acceptance (a), read off the built network -- a voltage ODE and a
     # spike threshold in every cell group, no linked variable anywhere, no window clock.
     params, wiring, _, _, rng = _setup()
-    circuit = build_circuit(params, wiring, n_values=N_VALUES, n_pattern_channels=N_PATTERNS,
-                            rng=rng)
+    circuit = build_circuit(
+        params, wiring, n_values=N_VALUES, n_pattern_channels=N_PATTERNS, rng=rng
+    )
     for name in MEMBRANE_GROUPS:
         group = circuit.groups[name]
         equations = group.equations
@@ -205,8 +206,9 @@ def test_bad_calibration_target_names_the_field():
             run_biophysical(
                 params, wiring, patterns, values, [patterns], rng=rng, target_fraction=bad
             )
-    circuit = build_circuit(params, wiring, n_values=N_VALUES, n_pattern_channels=N_PATTERNS,
-                            rng=rng)
+    circuit = build_circuit(
+        params, wiring, n_values=N_VALUES, n_pattern_channels=N_PATTERNS, rng=rng
+    )
     protocol = BiophysicalProtocol(circuit)
     with pytest.raises(ValueError, match="target_fraction"):
         calibrate_golgi(protocol, [np.arange(1), np.arange(1)], target_fraction=2.0)

@@ -31,6 +31,11 @@ integers and halves (``dw = 1/2``), hence exact in float64: the circuit equals t
 target by default, ``codegen_target="cython"`` or ``cpp_standalone``
 (:class:`cerebellum.params.DeviceParams`).
 
+The table describes the *algorithmic* models: an exact SDM expressed as a Brian2 event
+network, not a neuronal model. The *biophysical* models (:mod:`cerebellum.circuit.biophysical`,
+parameters in :mod:`cerebellum.biophysical_params`, protocol in :mod:`cerebellum.biophysical`)
+replace every population with conductance-based spiking cells in continuous time.
+
 Each population's neuron model is chosen by the *type* of its parameter dataclass in
 ``CircuitParams.cells`` (:class:`cerebellum.params.CellModels`; the defaults are the exact
 algorithmic models), whose builder :func:`register_model` filed. Adding a model is one
@@ -73,8 +78,16 @@ Ito, M. (2001). Cerebellar long-term depression. Physiol. Rev. 81, 1143-1195.
 from __future__ import annotations
 
 # The population modules register the default (algorithmic) models on import.
-from cerebellum.circuit import climbing, dcn, golgi, granule, mli, mossy, purkinje  # noqa: F401
-from cerebellum.circuit import biophysical  # noqa: F401  (the biophysical models)
+from cerebellum.circuit import (  # noqa: F401
+    biophysical,  # noqa: F401  (the biophysical models)
+    climbing,
+    dcn,
+    golgi,
+    granule,
+    mli,
+    mossy,
+    purkinje,
+)
 from cerebellum.circuit.base import (
     WINDOW_STEP,
     BuildContext,

@@ -206,7 +206,7 @@ MG_BLOCK = "mg_block = 1 / (1 + exp(-0.062 * v / mV) * mg_mm_gc / 3.57)"
 
 
 def _nmda_peak_factor(tau_rise: float, tau_decay: float) -> float:
-    """Jump of ``x`` giving a unit peak of ``g`` for ``dg/dt = (x - g)/tau_d``, ``dx/dt = -x/tau_r``.
+    """Jump of ``x`` for a unit peak of ``g``: ``dg/dt = (x - g)/tau_d``, ``dx/dt = -x/tau_r``.
 
     ``g(t) = x0 tau_d / (tau_d - tau_r) (e^{-t/tau_d} - e^{-t/tau_r})``; its maximum, at
     ``t* = ln(tau_d/tau_r) tau_r tau_d / (tau_d - tau_r)``, is set to 1.
