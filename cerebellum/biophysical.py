@@ -149,8 +149,9 @@ class BiophysicalResult:
         spike counts (module docstring); ``active_granule`` -- >= 1 spike during the
         presentation; ``golgi_active_count`` -- number of active granule cells;
         ``mli_write_count_input`` -- MLI spikes in the decoding window (there is no write
-        count); ``purkinje_input`` -- Purkinje spike counts per channel (value + probe) in the
-        decoding window; ``purkinje_rate_hz``, ``dcn_rate_hz`` -- their mean rates per cell;
+        count); ``purkinje_input`` -- Purkinje spike counts per channel (value + probe; probe
+        columns NaN without probe channels) in the decoding window; ``purkinje_rate_hz``,
+        ``dcn_rate_hz`` -- their mean rates per cell;
         ``pattern_intersections`` -- ``|A_read ∩ A_write(mu)|`` of the spiking active sets;
         ``pattern_weights`` -- those normalised to sum 1.
     read_purkinje : list of ndarray of shape (n_queries, n_values)
@@ -813,14 +814,17 @@ def _collect(
         intersections = active.astype(np.float64) @ write_active.T.astype(np.float64)
         total = intersections.sum(axis=1, keepdims=True)
         weights = np.divide(intersections, total, out=np.zeros_like(intersections), where=total > 0)
+        # Without probe channels the Readout still has one column per pattern (NaN).
+        pc_cols = np.full((pc.shape[0], n_v + write_active.shape[0]), np.nan)
+        pc_cols[:, :n_ch] = pc[:, :n_ch]
         readouts.append(
             Readout(
                 queries=queries,
                 active_granule=active,
                 golgi_active_count=active.sum(axis=1).astype(np.float64),
                 mli_write_count_input=mli.astype(np.float64),
-                purkinje_input=pc[:, :n_ch].astype(np.float64),
-                purkinje_rate_hz=pc[:, :n_ch] / (n_pc * window_s),
+                purkinje_input=pc_cols,
+                purkinje_rate_hz=pc_cols / (n_pc * window_s),
                 dcn_rate_hz=dcn[:, :n_v] / (n_dcn * window_s),
                 read=decoded_dcn[:, :n_v],
                 pattern_intersections=intersections,
