@@ -6,17 +6,34 @@ and a ``_run_<name>(args) -> int`` function; heavy modules (Brian2, torch) are i
 the subcommand that needs them, so ``cerebellar-sdm theory`` never imports Brian2. A
 ``ValueError`` or ``TypeError`` from the library becomes one line
 ``cerebellar-sdm: error: <message>`` on stderr and exit code 2; argparse errors also exit 2.
+
+Guard rails (DESIGN.md, CLI): ``theory`` and ``compare`` estimate their memory and time from
+the sizes before anything is allocated (:mod:`cerebellum.resources`) and refuse, with one line
+naming the size, the estimate and the limit, a job that cannot fit in the available memory
+(``--memory-limit`` or ``CEREBELLAR_SDM_MEMORY_LIMIT`` override the detected limit); sizes
+Brian2 cannot index are refused naming the bound; a long job says how long it may take and
+its progress bar keeps ticking inside a stage. SIGINT, SIGTERM and SIGHUP end a run with one
+line and exit status 128 + the signal number (130, 143, 129), leaving no run directory behind,
+also during a ``cpp_standalone`` build (make's output goes to a log file, not the terminal); a
+signal that was ignored when the command started (a background job) stays ignored.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import inspect
 import json
 import math
 import os
 import re
+import shlex
+import signal
 import sys
+import tempfile
+import threading
 
+from cerebellum import resources
 from models.activation import ActivationRule
 from models.validation import check_int
 
@@ -46,6 +63,257 @@ def _count(text: str) -> int:
         ) from None
 
 
+def _out_directory(text: str) -> str:
+    """A run directory path: any non-empty text (``--out ""`` is refused, not the default)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a directory path; got {text!r}")
+    return text
+
+
+def _memory_size(text: str) -> int:
+    """Parse ``--memory-limit``: bytes, or 8G, 512M, 1.5GiB."""
+    try:
+        return resources.parse_bytes(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_memory_limit(parser) -> None:
+    parser.add_argument(
+        "--memory-limit",
+        type=_memory_size,
+        default=None,
+        metavar="SIZE",
+        help="memory the job may use, e.g. 8G (default: MemAvailable in /proc/meminfo, or "
+        f"${resources.MEMORY_LIMIT_ENV}); larger estimates are refused before they start",
+    )
+
+
+class _PresetNames:
+    """``--preset`` choices, read from :data:`cerebellum.presets.PRESET_NAMES` when needed.
+
+    The presets module imports Brian2, which ``theory`` must not; argparse consults the
+    choices only when ``--preset`` is given or ``compare --help`` is shown.
+    """
+
+    def _names(self) -> tuple[str, ...]:
+        from cerebellum.presets import PRESET_NAMES
+
+        return tuple(PRESET_NAMES)
+
+    def __contains__(self, name) -> bool:
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def parse(self, name: str) -> str:
+        """``type=`` of ``--preset``: the library's wording for an unknown name."""
+        if name not in self:
+            raise argparse.ArgumentTypeError(f"preset must be one of {self._names()}; got {name!r}")
+        return name
+
+
+_PRESET_NAMES = _PresetNames()
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("cerebellar-sdm")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "unknown (not installed)"
+
+
+# --------------------------------------------------------------------------- guard rails
+
+#: Jobs estimated to take longer than this many seconds announce the estimate on stderr.
+LONG_JOB_S = 60.0
+#: ``theory`` shows a progress bar when its estimate exceeds this many seconds.
+THEORY_PROGRESS_S = 5.0
+
+_EXIT_BY_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
+if hasattr(signal, "SIGHUP"):
+    _EXIT_BY_SIGNAL[signal.SIGHUP] = 129
+
+
+class _Terminated(BaseException):
+    """Raised by the SIGTERM / SIGHUP handler so that cleanup (the run directory) happens."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _CommandFailed(Exception):
+    """A failure that is not bad input: one line on stderr and ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _signal_exception(signum: int) -> BaseException:
+    return KeyboardInterrupt() if signum == signal.SIGINT else _Terminated(signum)
+
+
+def _disposition_at_start(signum: int):
+    """The handler the process started with, seen through Brian2's SIGINT wrapper.
+
+    Importing Brian2 replaces the SIGINT handler by its ``_InterruptHandler``, which keeps the
+    previous one (possibly ``SIG_IGN``) and calls it -- a crash when that is ``SIG_IGN``.
+    """
+    handler = signal.getsignal(signum)
+    if type(handler).__name__ == "_InterruptHandler" and hasattr(handler, "previous_handler"):
+        return handler.previous_handler
+    return handler
+
+
+class _SignalPolicy:
+    """SIGINT raises KeyboardInterrupt, SIGTERM and SIGHUP raise :class:`_Terminated`, so the
+    run directory is cleaned up and the exit status is 128 + the signal; a signal ignored when
+    the command started (``nohup``, ``&`` in a script) stays ignored. :meth:`apply` again
+    after importing Brian2 (it installs its own SIGINT handler at import).
+
+    Python runs a handler between any two bytecodes, also inside a weakref callback or a
+    ``__del__`` (Brian2 has many), where the raised exception is printed and dropped. So the
+    signal stays *pending* until :meth:`consume` (the command's exit path) takes it: a
+    :meth:`checkpoint` (every stage, and before the run directory is renamed into place) raises
+    it again, and a timer re-sends it to the process every :data:`RETRY_S` seconds.
+    """
+
+    RETRY_S = 0.5
+
+    def __init__(self) -> None:
+        self.active = threading.current_thread() is threading.main_thread()
+        self.saved = {}
+        self.ignored = set()
+        self.pending: int | None = None
+        self._timer: threading.Timer | None = None
+        self._saved_unraisable = sys.unraisablehook
+        if self.active:
+            self.saved = {signum: signal.getsignal(signum) for signum in _EXIT_BY_SIGNAL}
+            self.ignored = {
+                signum
+                for signum in _EXIT_BY_SIGNAL
+                if _disposition_at_start(signum) is signal.SIG_IGN
+            }
+
+    def _handle(self, signum, frame) -> None:
+        self.pending = signum
+        if self._timer is None:
+            self._timer = threading.Timer(self.RETRY_S, self._resend)
+            self._timer.daemon = True
+            self._timer.start()
+        raise _signal_exception(signum)
+
+    def _resend(self) -> None:
+        self._timer = None
+        signum = self.pending
+        if signum is not None:  # the exception was dropped somewhere: deliver it again
+            os.kill(os.getpid(), signum)
+
+    def _unraisable(self, unraisable) -> None:
+        """Keep quiet about a signal's exception dropped in a callback (it is re-raised)."""
+        if self.pending is not None and isinstance(
+            unraisable.exc_value, KeyboardInterrupt | _Terminated
+        ):
+            return
+        self._saved_unraisable(unraisable)
+
+    def apply(self) -> None:
+        if not self.active:
+            return
+        if sys.unraisablehook != self._unraisable:
+            self._saved_unraisable = sys.unraisablehook
+            sys.unraisablehook = self._unraisable
+        for signum in _EXIT_BY_SIGNAL:
+            signal.signal(signum, signal.SIG_IGN if signum in self.ignored else self._handle)
+
+    def checkpoint(self) -> None:
+        """Raise a signal whose exception was dropped."""
+        if self.pending is not None:
+            raise _signal_exception(self.pending)
+
+    def consume(self, signum: int) -> None:
+        self.pending = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def restore(self) -> None:
+        self.consume(0)
+        if not self.active:
+            return
+        if sys.unraisablehook == self._unraisable:
+            sys.unraisablehook = self._saved_unraisable
+        for signum, handler in self.saved.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+_signal_policy: _SignalPolicy | None = None
+
+
+def _checkpoint() -> None:
+    """Raise a pending signal (see :class:`_SignalPolicy`)."""
+    if _signal_policy is not None:
+        _signal_policy.checkpoint()
+
+
+def _reapply_signal_policy() -> None:
+    """Call after importing Brian2 (its import replaces the SIGINT handler)."""
+    if _signal_policy is not None:
+        _signal_policy.apply()
+
+
+@contextlib.contextmanager
+def _heartbeat(bar, period_s: float = 1.0):
+    """Refresh ``bar`` every ``period_s`` so its clock runs inside a long stage."""
+    if getattr(bar, "disable", True):
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(period_s):
+            with contextlib.suppress(Exception):
+                bar.refresh()
+
+    thread = threading.Thread(target=beat, name="progress-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=2 * period_s)
+
+
+def _bar_format(estimate: resources.Estimate) -> str:
+    """A stage bar showing elapsed time against the estimate (a stage count says little
+    about time when one stage dominates)."""
+    limit = resources.format_seconds(estimate.seconds)
+    return "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed} of up to " + limit + "{postfix}]"
+
+
+def _announce(estimate: resources.Estimate, limit: resources.MemoryLimit | None) -> None:
+    """One line on stderr for a long job: its estimated time and memory."""
+    if estimate.seconds < LONG_JOB_S:
+        return
+    against = f" of {resources.format_bytes(limit.n_bytes)} available" if limit is not None else ""
+    print(
+        f"{PROG}: {estimate.command} with {estimate.size}: estimated up to "
+        f"{resources.format_seconds(estimate.seconds)} and "
+        f"{resources.format_bytes(estimate.memory_bytes)}{against}; Ctrl-C stops it and "
+        "writes nothing",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
@@ -68,6 +336,10 @@ def _format_log(log_value: float) -> str:
     if mantissa >= 9.995:
         mantissa, exponent = mantissa / 10.0, exponent + 1
     return f"{mantissa:.3g}e{exponent:+d}"
+
+
+def _silent(label: str) -> None:
+    """A progress callback that shows nothing."""
 
 
 def _describe_neurons(n_neurons: int | None, n_dims: int) -> str:
@@ -107,6 +379,8 @@ def _add_theory_parser(subparsers) -> None:
         help="stored patterns m for the optimal radii and critical distance (default 1024)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_memory_limit(parser)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.set_defaults(func=_run_theory)
 
 
@@ -120,9 +394,13 @@ def _table_distances(n_dims: int, radius: int, rows: int = 10) -> list[int]:
     return sorted(distances)
 
 
-def _theory_results(args) -> dict:
+def _theory_results(args, step=None, scan=None) -> dict:
+    """The theory command's results; ``step(label)`` at each stage, ``scan(done, total)``
+    inside the critical-distance radius scan where ``optimal_radius`` takes a ``progress``
+    callback."""
     from models import theory
 
+    step = step or _silent
     n_dims, radius = args.n_dims, args.radius
     n_neurons, n_patterns = args.n_neurons, args.n_patterns
     probability = theory.activation_probability(n_dims, radius)
@@ -135,6 +413,7 @@ def _theory_results(args) -> dict:
             raise
         log_active = float(theory.log_circle_intersection(n_dims, radius, 0))
 
+    step("beta fits")
     betas = {}
     for method in ("ols", "reference", "softmax"):
         try:
@@ -144,10 +423,24 @@ def _theory_results(args) -> dict:
             continue
         betas[method] = {"beta": fit.beta, "bias": fit.bias, "r_squared": fit.r_squared}
 
-    optimal = {
-        criterion: theory.optimal_radius(n_dims, n_patterns, n_neurons, criterion=criterion)
-        for criterion in ("snr", "memory", "critical_distance")
-    }
+    optimal = {}
+    for criterion, label in (
+        ("snr", "optimal radius (snr)"),
+        ("memory", "optimal radius (memory)"),
+        ("critical_distance", f"optimal radius (critical distance: {n_dims + 1} radii)"),
+    ):
+        step(label)
+        options = {}
+        if (
+            scan is not None
+            and criterion == "critical_distance"
+            and "progress" in inspect.signature(theory.optimal_radius).parameters
+        ):
+            options["progress"] = scan
+        optimal[criterion] = theory.optimal_radius(
+            n_dims, n_patterns, n_neurons, criterion=criterion, **options
+        )
+    step("critical distance and intersections")
     distances = _table_distances(n_dims, radius)
     log_counts = theory.log_circle_intersection(n_dims, radius, distances)
     cosines = theory.hamming_to_cosine(distances, n_dims)
@@ -223,7 +516,34 @@ def _print_theory(results: dict) -> None:
 
 
 def _run_theory(args) -> int:
-    results = _theory_results(args)
+    estimate = resources.theory_estimate(args.n_dims) if args.n_dims >= 1 else None
+    if estimate is not None:  # n_dims < 1 is the library's error to name
+        limit = resources.memory_limit(args.memory_limit)
+        resources.check_memory(estimate, limit)
+        _announce(estimate, limit)
+    if args.no_progress or estimate is None or estimate.seconds < THEORY_PROGRESS_S:
+        results = _theory_results(args)
+    else:
+        from tqdm import tqdm
+
+        bar = tqdm(total=5, desc="theory", file=sys.stderr, bar_format=_bar_format(estimate))
+
+        current = {"label": ""}
+
+        def progress(label: str) -> None:
+            _checkpoint()
+            current["label"] = label
+            bar.set_postfix_str(label)
+            bar.update(1)
+
+        def scan(done: int, total: int) -> None:
+            bar.set_postfix_str(f"{current['label']}: {done}/{total}", refresh=False)
+
+        try:
+            with _heartbeat(bar):
+                results = _theory_results(args, progress, scan)
+        finally:
+            bar.close()
     if args.json:
         print(json.dumps(results, allow_nan=False))
     else:
@@ -235,13 +555,13 @@ def _run_theory(args) -> int:
 
 
 def _noise_levels(text: str) -> tuple[int, ...]:
-    """Parse ``0,2,4`` into non-negative integers."""
+    """Parse ``0,2,4`` into non-negative integers; an empty item (``0,,2``, ``0,2,``) is an
+    error, not skipped."""
     try:
-        levels = tuple(
-            check_int(int(part), "noise level", low=0) for part in text.split(",") if part.strip()
-        )
-        if not levels:
+        parts = [part.strip() for part in text.split(",")]
+        if not all(re.fullmatch(r"\d+", part) for part in parts):
             raise ValueError
+        levels = tuple(check_int(int(part), "noise level", low=0) for part in parts)
     except (TypeError, ValueError):
         raise argparse.ArgumentTypeError(
             f"expected comma-separated non-negative integers such as 0,2,4; got {text!r}"
@@ -258,10 +578,20 @@ def _add_compare_parser(subparsers) -> None:
         "directory (params.json, meta.json, results.json, readout.npz, figures, report.md) and "
         "print the headline table. Flags override the preset.",
     )
-    parser.add_argument("--preset", default="default", help="circuit preset (default: default)")
+    parser.add_argument(
+        "--preset",
+        default="default",
+        type=_PRESET_NAMES.parse,
+        choices=_PRESET_NAMES,
+        metavar="PRESET",
+        help="circuit preset: %(choices)s (default: default)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="the one integer seed (default 0)")
     parser.add_argument(
-        "--out", default=None, help="run directory (default runs/<preset>-s<seed>-<time>)"
+        "--out",
+        type=_out_directory,
+        default=None,
+        help="run directory (default runs/<preset>-s<seed>-<time>)",
     )
     parser.add_argument(
         "--mode",
@@ -306,6 +636,7 @@ def _add_compare_parser(subparsers) -> None:
         action="store_true",
         help="exit 1 if the deterministic circuit and NeuronSDM differ by more than 1e-9",
     )
+    _add_memory_limit(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.set_defaults(func=_run_compare)
 
@@ -328,6 +659,7 @@ def _run_compare(args) -> int:
         write_json,
     )
 
+    _reapply_signal_policy()  # importing Brian2 installed its own SIGINT handler
     config = CompareConfig(
         preset=args.preset,
         seed=args.seed,
@@ -347,26 +679,55 @@ def _run_compare(args) -> int:
     out = args.out or f"runs/{args.preset}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     check_output_directory(out)
     resolved = configure(config)  # every input error surfaces before the progress bar starts
-    bar = tqdm(total=9, desc="compare", unit="stage", disable=args.no_progress, file=sys.stderr)
+    estimate = _check_compare_resources(resolved, args.memory_limit)
+    bar = tqdm(
+        total=9,
+        desc="compare",
+        disable=args.no_progress,
+        file=sys.stderr,
+        bar_format=_bar_format(estimate),
+    )
+    stage = {"label": ""}
 
     def progress(label: str) -> None:
+        _checkpoint()
+        stage["label"] = label
         bar.set_postfix_str(label)
         bar.update(1)
 
-    with atomic_run_directory(out) as staging:
-        comparison = run_comparison(resolved, progress=progress)
-        progress("writing the run directory")
-        write_run(comparison, staging)
-        write_json(
-            staging / "meta.json",
-            collect_meta(
-                seed=config.seed,
-                device=config.device,
-                torch_device=config.torch_device,
-                wall_time_s=comparison.wall_time_s,
-            ),
-        )
-    bar.close()
+    def report(elapsed, completed, start, duration) -> None:  # Brian2's report callback
+        _checkpoint()
+        bar.set_postfix_str(f"{stage['label']}: {float(completed):.0%}")
+
+    options = {"progress": progress}
+    if "report" in inspect.signature(run_comparison).parameters:  # the protocol's hook
+        options["report"] = report
+    build_log = None
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(_heartbeat(bar))
+            if config.device == "cpp_standalone":
+                build_log = stack.enter_context(_quiet_standalone_build())
+            with atomic_run_directory(out) as staging:
+                try:
+                    comparison = run_comparison(resolved, **options)
+                except RuntimeError as error:
+                    _raise_build_failure(error, build_log)
+                    raise
+                progress("writing the run directory")
+                write_run(comparison, staging)
+                write_json(
+                    staging / "meta.json",
+                    collect_meta(
+                        seed=config.seed,
+                        device=config.device,
+                        torch_device=config.torch_device,
+                        wall_time_s=comparison.wall_time_s,
+                    ),
+                )
+                _checkpoint()  # a signal whose exception was dropped: not renamed into place
+    finally:
+        bar.close()
     print(headline_table(comparison.results))
     print(f"\nrun directory: {Path(out).absolute()} (report.md, results.json, figures)")
     if comparison.exact_agreement_failed:
@@ -377,6 +738,81 @@ def _run_compare(args) -> int:
         )
         return 1 if args.strict else 0
     return 0
+
+
+def _check_compare_resources(resolved, memory_limit) -> resources.Estimate:
+    """Bounds, then memory, then the long-job notice, from the resolved sizes (no allocation)."""
+    config, params = resolved.config, resolved.params
+    n_dims = params.granule.n_dims
+    resources.check_compare_bounds(params, n_values=n_dims, n_pattern_channels=config.n_patterns)
+    estimate = resources.compare_estimate(
+        params,
+        n_patterns=config.n_patterns,
+        n_queries_total=config.n_queries * len(resolved.noise_levels),
+        recall_steps=config.recall_steps,
+        neuron_sweep=config.neuron_sweep,
+    )
+    limit = resources.memory_limit(memory_limit)
+    resources.check_memory(estimate, limit)
+    _announce(estimate, limit)
+    return estimate
+
+
+#: Exit statuses the make wrapper returns when make was interrupted (128 + the signal).
+_MAKE_SIGNAL_EXITS = {130: signal.SIGINT, 143: signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _quiet_standalone_build():
+    """Send Brian2's ``make`` output to a log file and report an interrupted make.
+
+    Brian2 compiles a ``cpp_standalone`` project with ``os.system("make -j")``; a Ctrl-C
+    reaches make (same process group) but not Python, which ``system()`` shields, and Brian2
+    then raises "Project compilation failed" after printing all of make's output. The wrapper
+    shell traps the signal and exits 128 + its number, which :func:`_raise_build_failure` turns
+    back into the interrupt. Yields the log path (removed unless the build failed).
+    """
+    from brian2 import prefs
+
+    standalone = prefs.devices.cpp_standalone
+    saved = (standalone.make_cmd_unix, list(standalone.extra_make_args_unix))
+    descriptor, log = tempfile.mkstemp(prefix="cerebellar-sdm-make-", suffix=".log")
+    os.close(descriptor)
+    traps = " ".join(
+        f"trap 'exit {code}' {sig.name[3:]};" for code, sig in _MAKE_SIGNAL_EXITS.items()
+    )
+    standalone.make_cmd_unix = f"{traps} {saved[0]}"
+    standalone.extra_make_args_unix = [*saved[1], f">{shlex.quote(log)} 2>&1"]
+    failed = False
+    try:
+        yield log
+    except _CommandFailed:
+        failed = True
+        raise
+    finally:
+        standalone.make_cmd_unix, standalone.extra_make_args_unix = saved
+        if not failed:
+            with contextlib.suppress(OSError):
+                os.remove(log)
+
+
+def _raise_build_failure(error: RuntimeError, build_log: str | None) -> None:
+    """Turn Brian2's "Project compilation failed (error code: N)" into the interrupt that
+    caused it, or into one line naming the log; return for any other RuntimeError."""
+    match = re.search(r"Project compilation failed \(error code: (\d+)\)", str(error))
+    if build_log is None or match is None:
+        return
+    status = int(match.group(1))  # a wait status: exit code << 8, or the killing signal
+    code, killed_by = status >> 8, status & 0x7F
+    signum = _MAKE_SIGNAL_EXITS.get(code) or (killed_by if killed_by in _EXIT_BY_SIGNAL else None)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt from None
+    if signum is not None:
+        raise _Terminated(signum) from None
+    raise _CommandFailed(
+        f"the cpp_standalone build failed (make exit status {code}); make's output is in "
+        f"{build_log}"
+    ) from None
 
 
 # --------------------------------------------------------------------------- transformer-beta
@@ -400,7 +836,10 @@ def _add_transformer_beta_parser(subparsers) -> None:
         help="text file of passages separated by blank lines (default: the shipped passages)",
     )
     parser.add_argument(
-        "--out", default=None, help="run directory (default runs/transformer-beta-<time>)"
+        "--out",
+        type=_out_directory,
+        default=None,
+        help="run directory (default runs/transformer-beta-<time>)",
     )
     parser.add_argument(
         "--n-patterns",
@@ -484,6 +923,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="A spiking cerebellum that is a Sparse Distributed Memory, and the "
         "attention it approximates (Bricken & Pehlevan 2021).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="<command>", required=True)
     _add_theory_parser(subparsers)
     _add_compare_parser(subparsers)
@@ -502,12 +942,38 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 on a usage error or invalid input.
+        Exit status: 0 on success, 1 on a failure that is not bad input, 2 on a usage error,
+        invalid input or a job that cannot fit, 128 + the signal number when interrupted
+        (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
     """
+    global _signal_policy
+    policy = _signal_policy = _SignalPolicy()
+    policy.apply()
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also a Ctrl-C that lands outside _main's own handlers
+        return _interrupted(signal.SIGINT)
+    except _Terminated as stop:
+        return _interrupted(stop.signum)
+    finally:
+        policy.restore()
+        _signal_policy = None
+
+
+def _interrupted(signum: int) -> int:
+    if _signal_policy is not None:
+        _signal_policy.consume(signum)
+    name = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
+        print(f"{PROG}: {name}; nothing was written", file=sys.stderr, flush=True)
+    return _EXIT_BY_SIGNAL.get(signum, 128 + int(signum))
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exit_request:  # argparse: --help (0) or a usage error (2)
+    except SystemExit as exit_request:  # argparse: --help / --version (0) or a usage error (2)
         code = exit_request.code
         return code if isinstance(code, int) else (0 if code is None else 2)
     try:
@@ -515,6 +981,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
+    except OverflowError as error:  # a size past what numpy, torch or Brian2 can represent
+        print(f"{PROG}: error: a size is too large for the engines ({error})", file=sys.stderr)
+        return 2
+    except _CommandFailed as failure:
+        print(f"{PROG}: error: {failure}", file=sys.stderr)
+        return failure.code
     except BrokenPipeError:  # e.g. `cerebellar-sdm theory | head`: the reader left, not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -525,8 +997,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return _interrupted(signal.SIGINT)
+    except _Terminated as stop:
+        return _interrupted(stop.signum)
     except MemoryError:
         print(f"{PROG}: error: out of memory; choose smaller sizes", file=sys.stderr)
         return 2

@@ -2,8 +2,11 @@
 
 A run writes every file into a hidden temporary directory beside the target and renames it into
 place only when everything succeeded, so an error or Ctrl-C never leaves a half-written run
-directory behind. Every run directory holds ``params.json``, ``results.json``, ``meta.json``
-(package and library versions, seed, git SHA, device, wall time) and its figures.
+directory behind: creating, renaming and removing the temporary directory happen with SIGINT,
+SIGTERM and SIGHUP held back, so a signal (which the CLI turns into an exception) can arrive
+only while the block runs, where the cleanup catches it. Every run directory holds
+``params.json``, ``results.json``, ``meta.json`` (package and library versions, seed, git SHA,
+device, wall time) and its figures.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
@@ -68,16 +73,45 @@ def atomic_run_directory(out: str | os.PathLike) -> Iterator[Path]:
     """
     target = check_output_directory(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp makes 0700; a run directory is an ordinary folder
+    staging = None
     try:
+        with _signals_deferred():  # a signal cannot land between mkdtemp and the cleanup's reach
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp makes 0700; a run directory is an ordinary folder
         yield staging
-        os.replace(staging, target)
+        with _signals_deferred():
+            os.replace(staging, target)
+            staging = None
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            with _signals_deferred():  # a second Ctrl-C must not interrupt the cleanup
+                shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+#: Signals that end a run (the CLI turns them into exceptions); held back during cleanup.
+_DEFERRED_SIGNALS = {
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+}
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Block the run-ending signals for the block (main thread, POSIX); they are delivered,
+    and their handlers run, right after it."""
+    can_block = hasattr(signal, "pthread_sigmask") and (
+        threading.current_thread() is threading.main_thread()
+    )
+    if not can_block:
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _to_jsonable(value):

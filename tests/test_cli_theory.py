@@ -102,7 +102,13 @@ def test_radius_error_names_the_argument(capsys):
 
 @pytest.mark.parametrize(
     "arguments",
-    [[], ["theory", "--n-neurons", "abc"], ["theory", "--radius", "1.5"], ["nonsense"]],
+    [
+        [],
+        ["theory", "--n-neurons", "abc"],
+        ["theory", "--radius", "1.5"],
+        ["theory", "--memory-limit", "lots"],
+        ["nonsense"],
+    ],
 )
 def test_usage_errors_exit_2(capsys, arguments):
     assert main(arguments) == 2

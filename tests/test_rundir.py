@@ -49,3 +49,47 @@ def test_file_as_parent_is_not_writable(tmp_path):
     blocker.write_text("")
     with pytest.raises(ValueError, match="not writable"):
         check_output_directory(blocker / "run")
+
+
+def test_signal_turned_into_an_exception_leaves_nothing(tmp_path):
+    # Oracle: the file system after a real SIGTERM whose handler raises (what the CLI does).
+    import signal
+
+    class Stop(BaseException):
+        pass
+
+    def handler(signum, frame):
+        raise Stop
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        with pytest.raises(Stop), atomic_run_directory(tmp_path / "run") as staging:
+            (staging / "params.json").write_text("{}")
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(10**6):  # the handler runs at the next bytecode boundary
+                pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_signals_are_held_back_while_the_staging_directory_is_made_or_removed():
+    # Oracle: the handler's own record; a SIGTERM sent inside the deferred block is delivered
+    # only when it ends.
+    import signal
+
+    from cerebellum.rundir import _signals_deferred
+
+    seen = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+    try:
+        with _signals_deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(10**5):
+                pass
+            assert seen == []
+        for _ in range(10**5):
+            pass
+        assert seen == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
