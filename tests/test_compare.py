@@ -102,7 +102,7 @@ def test_exact_check_flags_any_gap_above_1e_9():
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--preset", "enormous"], "invalid choice"),
+        (["--preset", "enormous"], "preset must be one of"),
         (["--preset", "tiny", "--radius", "70"], "radius must be in [0, 16]; got 70 for n_dims=16"),
         (["--preset", "tiny", "--noise-levels", "0,-2"], "non-negative integers"),
         (["--preset", "tiny", "--noise-levels", "0,40"], "noise_levels must be in [0, n_dims"),
