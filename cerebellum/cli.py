@@ -964,6 +964,9 @@ def _interrupted(signum: int) -> int:
     if _signal_policy is not None:
         _signal_policy.consume(signum)
     name = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    brian2_logger = sys.modules.get("brian2.utils.logger")
+    if brian2_logger is not None:  # a circuit interrupted mid-build is garbage, not a mistake
+        brian2_logger.BrianLogger.suppress_name("unused_brian_object")
     with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
         print(f"{PROG}: {name}; nothing was written", file=sys.stderr, flush=True)
     return _EXIT_BY_SIGNAL.get(signum, 128 + int(signum))
