@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test,transformers]'
+	$(PY) -m pip install --quiet -e '.[test,transformers,sweep,nwb]'
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -27,7 +27,7 @@ demo: $(STAMP)
 
 # The documentation: executes every notebook at full size; warnings are errors.
 $(VENV)/.docs-stamp: $(STAMP) pyproject.toml
-	$(PY) -m pip install --quiet -e '.[test,transformers,docs]'
+	$(PY) -m pip install --quiet -e '.[test,transformers,sweep,nwb,docs]'
 	touch $@
 
 docs: $(VENV)/.docs-stamp
