@@ -74,12 +74,69 @@ __all__ = [
     "GolgiCalibration",
     "calibrate_golgi",
     "compare_with_mirror",
+    "LITERATURE_RATES_HZ",
     "mirror_active_fraction",
+    "rates_against_literature",
     "run_biophysical",
 ]
 
 #: Spiking populations, in circuit order (each has a ``<name>_spikes`` monitor).
 BIOPHYSICAL_POPULATIONS = ("mossy", "granule", "golgi", "mli", "climbing", "purkinje", "dcn")
+
+#: Published firing-rate ranges (Hz) per population and the phases they apply to: ``(low,
+#: high, phases, source)``. Granule cells: sparse, mostly silent at rest (~0.5 Hz spontaneous
+#: in vivo, Chadderton, Margrie & Hausser 2004); the bound 5 Hz on the mean is our reading of
+#: "sparse". Mossy fibres: a few Hz at rest up to hundreds of Hz when driven (Rancz et al.
+#: 2007; Arenz et al. 2008); in a read half of the fibres are driven. Golgi cells 5-30 Hz
+#: (Vos et al. 1999; Holtzman et al. 2006); molecular-layer interneurons 5-30 Hz (Jorntell &
+#: Ekerot 2002; Hausser & Clark 1997); Purkinje simple spikes 40-100 Hz (Zhou et al. 2014);
+#: deep-nuclear cells 20-60 Hz (Person & Raman 2012). Climbing fibres fire only the write
+#: bursts here (their ~1 Hz spontaneous complex spikes, e.g. Zhou et al. 2014, are not
+#: modelled), checked by the complex-spike counts, not by a rate.
+LITERATURE_RATES_HZ = {
+    "granule": (0.0, 5.0, ("background", "read"), "Chadderton et al. 2004 (sparse)"),
+    "mossy": (1.0, 300.0, ("background", "read"), "Rancz et al. 2007; Arenz et al. 2008"),
+    "golgi": (5.0, 30.0, ("background", "read"), "Vos et al. 1999; Holtzman et al. 2006"),
+    "mli": (5.0, 30.0, ("background", "read"), "Jorntell & Ekerot 2002; Hausser & Clark 1997"),
+    "purkinje": (40.0, 100.0, ("background", "read"), "Zhou et al. 2014"),
+    "dcn": (20.0, 60.0, ("background", "read"), "Person & Raman 2012"),
+}
+
+
+def rates_against_literature(rates_hz: dict) -> list[dict]:
+    """Each population's mean rate per phase beside its published range.
+
+    Parameters
+    ----------
+    rates_hz : dict
+        :attr:`BiophysicalResult.rates_hz` (``rates_hz[phase][population]``, per cell).
+
+    Returns
+    -------
+    list of dict
+        One row per population of :data:`LITERATURE_RATES_HZ`: ``population``, ``low_hz``,
+        ``high_hz``, ``source``, ``phases`` (the phases the range applies to), per phase
+        ``<phase>_mean_hz``, ``<phase>_median_hz`` and ``<phase>_p10_hz`` / ``_p90_hz``
+        (across cells), and ``in_range`` (every applicable phase's mean inside the range).
+    """
+    rows = []
+    for population, (low, high, phases, source) in LITERATURE_RATES_HZ.items():
+        row = {"population": population, "low_hz": low, "high_hz": high, "source": source}
+        row["phases"] = list(phases)
+        inside = []
+        for phase, by_population in rates_hz.items():
+            rate = np.asarray(by_population[population], dtype=np.float64)
+            mean = float(rate.mean())
+            row[f"{phase}_mean_hz"] = mean
+            row[f"{phase}_median_hz"] = float(np.median(rate))
+            row[f"{phase}_p10_hz"] = float(np.percentile(rate, 10))
+            row[f"{phase}_p90_hz"] = float(np.percentile(rate, 90))
+            if phase in phases:
+                inside.append(low <= mean <= high)
+        row["in_range"] = bool(inside) and all(inside)
+        rows.append(row)
+    return rows
+
 
 #: Populations with recorded membrane potentials (``<name>_traces``).
 TRACED_POPULATIONS = ("granule", "golgi", "mli", "purkinje", "dcn")
@@ -634,7 +691,8 @@ def run_biophysical(
         Start of the decoding window after each read onset, in ``[0, presentation)``;
         default 10 ms (our choice: after the granule-layer onset transient).
     raster_duration : Quantity (time)
-        Length of the raster / trace window (from the last background presentation on).
+        Length of the raster / trace window: the last writes and the first reads, half of it
+        (rounded down to whole presentations) before the first read.
     track_memory : bool
         Record peak Python-heap memory (``tracemalloc``) into ``timings_s["peak_memory_mb"]``.
 
@@ -850,7 +908,10 @@ def _collect(
             duration = max(len(index), 1) * on_s
             rates[phase][pop] = counts.sum(axis=0) / duration
 
-    start = (n_background - 1) * protocol.period_s
+    # The window spans the last writes and the first reads: half of it before the first read.
+    first_read = int(read_index[0][0]) if len(read_index[0]) else n_background - 1
+    before = int(raster_s / 2 // protocol.period_s)
+    start = max(0, first_read - before) * protocol.period_s
     stop = start + raster_s
     raster = {}
     for pop in BIOPHYSICAL_POPULATIONS:

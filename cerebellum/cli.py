@@ -594,11 +594,16 @@ def _add_compare_parser(subparsers) -> None:
         help="run directory (default runs/<preset>-s<seed>-<time>)",
     )
     parser.add_argument(
+        "--dynamics",
         "--mode",
-        default="algorithmic",
-        choices=("algorithmic", "poisson", "deterministic"),  # compare.MODES and its alias
+        dest="mode",
+        default=None,
+        # compare.MODES and its alias
+        choices=("algorithmic", "poisson", "biophysical", "deterministic"),
         help="circuit dynamics: algorithmic (the exact SDM as a Brian2 event network; "
-        "'deterministic' is its old name) or poisson (default: algorithmic)",
+        "'deterministic' is its old name), poisson, or biophysical (conductance-based spiking "
+        "cells; --preset default / tiny then mean biophysical / biophysical-tiny) (default: the "
+        "preset's: biophysical for the biophysical presets, algorithmic otherwise)",
     )
     parser.add_argument(
         "--activation",
@@ -676,7 +681,7 @@ def _run_compare(args) -> int:
         device=args.device,
         torch_device=args.torch_device,
     )
-    out = args.out or f"runs/{args.preset}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = args.out or f"runs/{config.preset}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     check_output_directory(out)
     resolved = configure(config)  # every input error surfaces before the progress bar starts
     estimate = _check_compare_resources(resolved, args.memory_limit)

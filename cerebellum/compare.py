@@ -110,9 +110,12 @@ __all__ = [
 ]
 
 BETA_METHODS = ("ols", "reference", "softmax")
-MODES = ("algorithmic", "poisson")
+MODES = ("algorithmic", "poisson", "biophysical")
 #: Earlier name of the algorithmic mode, still accepted (``--mode deterministic``).
 MODE_ALIASES = {"deterministic": "algorithmic"}
+#: The biophysical presets, and the one each general preset stands for in the biophysical mode.
+BIOPHYSICAL_PRESETS = ("biophysical", "biophysical-tiny")
+BIOPHYSICAL_COUNTERPARTS = {"default": "biophysical", "tiny": "biophysical-tiny"}
 DEVICES = ("runtime", "cpp_standalone")
 TORCH_DEVICES = ("cpu", "cuda")
 EXACT_TOLERANCE = 1e-9
@@ -140,9 +143,15 @@ class CompareConfig:
         Circuit preset (:data:`cerebellum.presets.PRESET_NAMES`).
     seed : int
         The one integer seed; split with :class:`numpy.random.SeedSequence`.
-    mode : {"algorithmic", "poisson"}
+    mode : {"algorithmic", "poisson", "biophysical"} or None
         Circuit dynamics: ``"algorithmic"`` (alias ``"deterministic"``) is the exact SDM as a
-        Brian2 event network, ``"poisson"`` the same network with Bernoulli mossy-fibre spikes.
+        Brian2 event network, ``"poisson"`` the same network with Bernoulli mossy-fibre spikes,
+        ``"biophysical"`` the conductance-based spiking circuit
+        (:mod:`cerebellum.circuit.biophysical`). None takes the preset's: ``"biophysical"``
+        for the biophysical presets, ``"algorithmic"`` otherwise. In the biophysical mode the
+        presets ``default`` and ``tiny`` stand for ``biophysical`` and ``biophysical-tiny``
+        (the same models' sizes; the config records the preset that ran); the other
+        algorithmic presets have no biophysical counterpart and are refused.
     activation : ActivationRule or str or None
         Granule activation rule (``"radius"``, ``"top-k"``, ``"selected-coordinate"``,
         ``"hyperplane"``); None keeps the preset's.
@@ -175,7 +184,7 @@ class CompareConfig:
 
     preset: str = "default"
     seed: int = 0
-    mode: str = "algorithmic"
+    mode: str | None = None
     activation: ActivationRule | None = None
     n_dims: int | None = None
     radius: int | None = None
@@ -195,8 +204,23 @@ class CompareConfig:
 
         normalise("preset", check_choice(self.preset, "preset", PRESET_NAMES))
         normalise("seed", check_int(self.seed, "seed", low=0))
+        biophysical_preset = self.preset in BIOPHYSICAL_PRESETS
+        if self.mode is None:
+            normalise("mode", "biophysical" if biophysical_preset else "algorithmic")
         mode = check_choice(self.mode, "mode", (*MODES, *MODE_ALIASES))
         normalise("mode", MODE_ALIASES.get(mode, mode))
+        if self.mode == "biophysical" and not biophysical_preset:
+            if self.preset not in BIOPHYSICAL_COUNTERPARTS:
+                raise ValueError(
+                    f"mode 'biophysical' runs the presets {BIOPHYSICAL_PRESETS} (or 'default' / "
+                    f"'tiny', which stand for them); got preset {self.preset!r}"
+                )
+            normalise("preset", BIOPHYSICAL_COUNTERPARTS[self.preset])
+        elif self.mode != "biophysical" and biophysical_preset:
+            raise ValueError(
+                f"preset {self.preset!r} is the biophysical circuit and runs with mode "
+                f"'biophysical'; got mode {self.mode!r}"
+            )
         if self.activation is not None:
             normalise("activation", check_choice(self.activation, "activation", ActivationRule))
         for name, low in (("n_dims", 1), ("n_neurons", 1), ("top_k", 1), ("radius", 0)):
@@ -220,6 +244,13 @@ class CompareConfig:
             raise ValueError("neuron_sweep must hold at least one factor of r; got none")
         normalise("neuron_sweep", factors)
         normalise("device", check_choice(self.device, "device", DEVICES))
+        if self.mode == "biophysical" and self.device != "runtime":
+            raise ValueError(
+                "device must be 'runtime' with mode 'biophysical': the Golgi calibration adapts "
+                "the inhibition between runs, which cpp_standalone cannot (benchmarks/"
+                f"bench_circuit.py --biophysical times cpp_standalone at a calibrated scale); "
+                f"got device {self.device!r}"
+            )
         normalise("torch_device", check_choice(self.torch_device, "torch_device", TORCH_DEVICES))
         if self.torch_device == "cuda" and not torch.cuda.is_available():
             raise ValueError(
@@ -372,6 +403,15 @@ def build_circuit_params(config: CompareConfig) -> CircuitParams:
         granule = GranuleLayerParams(**layer, top_k=top_k)
     else:
         granule = GranuleLayerParams(**layer, n_inputs=g.n_inputs or 4)
+    if config.mode == "biophysical" and activation not in (
+        ActivationRule.SELECTED_COORDINATE,
+        ActivationRule.RADIUS,
+    ):
+        raise ValueError(
+            "mode 'biophysical' wires granule cells to n_inputs selected coordinates (the "
+            "anatomical default) or to all n bits (activation 'radius', canonical SDM wiring); "
+            f"got activation {activation.value!r}"
+        )
     dynamics = poisson_dynamics() if config.mode == "poisson" else base.dynamics
     device = DeviceParams(device=config.device, codegen_target=base.device.codegen_target)
     return base.replace(granule=granule, dynamics=dynamics, device=device)
@@ -528,6 +568,9 @@ class EngineOutputs:
     weights, outputs : dict of str to ndarray
         Per engine, ``circuit`` first: pattern weights (n_queries_total, n_patterns) and reads
         (n_queries_total, n_dims), float64.
+    biophysical : BiophysicalResult or None
+        Everything the biophysical run measured (rates, rasters, traces, weights, the Golgi
+        calibration); None in the other modes.
     """
 
     readout: Readout
@@ -536,6 +579,7 @@ class EngineOutputs:
     memories: dict[str, Memory]
     weights: dict[str, np.ndarray]
     outputs: dict[str, np.ndarray]
+    biophysical: object | None = None
 
     @property
     def engines(self) -> list[str]:
@@ -560,8 +604,23 @@ def run_engines(
     EngineOutputs
     """
     step = progress or _silent
-    step("simulating the circuit (write + read)")
-    readout, raster, circuit_recall = _run_circuit(resolved, wired, step)
+    biophysical = None
+    if resolved.params.dynamics.mode == "biophysical":
+        from cerebellum.biophysical import run_biophysical
+
+        step("biophysical circuit: Golgi calibration, writes, reads")
+        biophysical = run_biophysical(
+            resolved.params,
+            wired.wiring,
+            wired.patterns.numpy(),
+            wired.values.numpy(),
+            [wired.queries.numpy()],
+            rng=resolved.generators.brian,
+        )
+        readout, raster, circuit_recall = biophysical.readouts[0], None, None
+    else:
+        step("simulating the circuit (write + read)")
+        readout, raster, circuit_recall = _run_circuit(resolved, wired, step)
     step("mirror: NeuronSDM, PatternSDM, attention")
     device = resolved.config.torch_device
     memories = mirror_memories(
@@ -575,6 +634,7 @@ def run_engines(
         memories=memories,
         weights={"circuit": readout.pattern_weights, **weights},
         outputs={"circuit": readout.read, **outputs},
+        biophysical=biophysical,
     )
 
 
@@ -685,6 +745,8 @@ class Analysis:
         :func:`neuron_count_sweep`.
     exact_check : dict
         :func:`exact_check` of the circuit against NeuronSDM.
+    biophysical : dict or None
+        The biophysical mode's own measurements (:func:`_biophysical_summary`); None otherwise.
     """
 
     agreement: dict
@@ -697,6 +759,7 @@ class Analysis:
     learned: LearnedBetas
     neuron_sweep: list[dict]
     exact_check: dict
+    biophysical: dict | None = None
 
 
 def analyse(
@@ -747,8 +810,18 @@ def analyse(
     theory_betas = {
         method: theory.fit_beta(g.n_dims, d_eff, method=method).beta for method in BETA_METHODS
     }
-    own_curve = closed_form_curve(resolved.params)
-    if own_curve is None:  # top-k: a competition, not a per-cell curve
+    biophysical_mode = resolved.params.dynamics.mode == "biophysical"
+    closed_form = None if biophysical_mode else closed_form_curve(resolved.params)
+    own_curve = closed_form
+    if biophysical_mode:  # the spiking layer is calibrated to the mirror's rule's sparseness
+        k = g.n_synapses_per_cell
+        own_curve = ActivationCurve.hard_threshold(k, 0 if g.activation.selected else d_eff)
+        own_label = (
+            "the mirror's hard rule ("
+            + (f"all K = {k} inputs match" if g.activation.selected else f"radius d = {d_eff}")
+            + "), whose active fraction the Golgi calibration targets"
+        )
+    elif own_curve is None:  # top-k: a competition, not a per-cell curve
         own_curve = ActivationCurve.hard_threshold(g.n_dims, d_eff)
         own_label = (
             f"equivalent-radius Hamming ball d = {d_eff} (an approximation: top-k has no "
@@ -778,7 +851,7 @@ def analyse(
         },
         rng=resolved.generators.bootstrap,
     )
-    activation_curve = _curve_summary(measured, closed_form_curve(resolved.params))
+    activation_curve = _curve_summary(measured, closed_form)
     optimal = {}
     for criterion in OPTIMAL_CRITERIA:
         radius = int(
@@ -811,7 +884,12 @@ def analyse(
         applies=MODE_ALIASES.get(resolved.params.dynamics.mode, resolved.params.dynamics.mode)
         == "algorithmic",
     )
+    biophysical = None
+    if engines.biophysical is not None:
+        step("biophysical measurements against the mirror")
+        biophysical = _biophysical_summary(resolved, wired, engines.biophysical)
     return Analysis(
+        biophysical=biophysical,
         agreement=agreement,
         recall=recall_summary,
         distances=distances,
@@ -823,6 +901,118 @@ def analyse(
         neuron_sweep=sweep,
         exact_check=exact,
     )
+
+
+#: The issue's acceptance targets for the biophysical read at noise 0 (against NeuronSDM).
+BIOPHYSICAL_TARGETS = {"cosine_dcn": 0.9, "bit_agreement_dcn": 0.95}
+
+
+def _biophysical_summary(resolved: ResolvedConfig, wired: Wired, result) -> dict:
+    """The biophysical run measured against the mirror and against the literature.
+
+    Oracles: NeuronSDM on the same wiring and patterns, attention at the beta measured from
+    spikes and theory's beta for the measured transfer curve
+    (:func:`cerebellum.biophysical.compare_with_mirror`); published rate ranges
+    (:data:`cerebellum.biophysical.LITERATURE_RATES_HZ`); the protocol's own climbing-fibre
+    schedule (bursts in writes only) and the rule's bounds.
+    """
+    from cerebellum.biophysical import compare_with_mirror, rates_against_literature
+
+    params = resolved.params
+    measured = compare_with_mirror(
+        result,
+        wired.wiring,
+        wired.patterns.numpy(),
+        wired.values.numpy(),
+        noise=wired.noise,
+        rng=resolved.generators.bootstrap,
+    )
+    per_level = {"noise_levels": [int(v) for v in measured["noise_levels"]]}
+    for key in (
+        "cosine_dcn",
+        "bit_agreement_dcn",
+        "cosine_purkinje",
+        "bit_agreement_purkinje",
+        "cosine_attention_dcn",
+        "bit_agreement_attention_dcn",
+        "jaccard",
+        "probe_weight_error",
+    ):
+        if key in measured:
+            per_level[key] = _nan_to_none(measured[key])
+    at_zero = {
+        key: per_level[key][0] if per_level["noise_levels"][0] == 0 else None
+        for key in BIOPHYSICAL_TARGETS
+    }
+    low, high = measured["beta_ci"]
+    predicted = float(measured["beta_predicted"])
+    cf = params.cells.climbing
+    n_per_channel = params.cells.purkinje.n_per_channel
+    write_bursts = int(result.complex_spike_counts.sum()) // n_per_channel
+    weights_after = result.pf_weights_after
+    timings = dict(result.timings_s)
+    wall = timings.get("total", float("nan"))
+    calibration = result.calibration
+    return {
+        "decoding": (
+            "read_c = (x_c - x_zero) / (x_one - x_zero) from DCN spike counts x in "
+            f"[onset + {result.decode_delay_s * 1e3:g} ms, onset + "
+            f"{result.presentation_s * 1e3:g} ms) of each read, against the two reference "
+            "channels of the same read (zero: LTP only; one: LTD on every write)"
+        ),
+        "per_level": per_level,
+        "targets": dict(BIOPHYSICAL_TARGETS),
+        "at_noise_0": at_zero,
+        "meets_targets_at_noise_0": all(
+            value is not None and value >= BIOPHYSICAL_TARGETS[key]
+            for key, value in at_zero.items()
+        ),
+        "beta_from_spikes": {
+            "fit": "Poisson log-linear on spike-set intersections, query-cluster bootstrap",
+            "fit_radius": int(measured["fit_radius"]),
+            "beta": float(measured["beta_measured"]),
+            "ci_low": float(low),
+            "ci_high": float(high),
+            "predicted": predicted,
+            "predicted_label": "theory's fit_beta for the measured transfer curve",
+            "inside_ci": bool(low <= predicted <= high),
+        },
+        "rates": rates_against_literature(result.rates_hz),
+        "complex_spikes": {
+            "burst_spikes": int(cf.n_burst_spikes),
+            "bursts_in_writes": write_bursts,
+            "climbing_spikes_outside_writes": int(result.n_spikes["climbing"]) - write_bursts,
+        },
+        "pf_weights": {
+            "w_initial": float(cf.w_initial),
+            "w_max": float(cf.w_max),
+            "before_mean": float(np.mean(result.pf_weights_before)),
+            "after_mean": float(np.mean(weights_after)),
+            "after_min": float(np.min(weights_after)),
+            "after_max": float(np.max(weights_after)),
+        },
+        "calibration": None
+        if calibration is None
+        else {
+            "inhibition_scale": float(calibration.inhibition_scale),
+            "target_fraction": float(calibration.target_fraction),
+            "measured_fraction": float(calibration.measured_fraction),
+            "fraction_sd": float(calibration.fraction_sd),
+            "n_queries": int(calibration.fractions.size),
+        },
+        "performance": {
+            "simulated_s": float(result.simulated_s),
+            "wall_s": float(wall),
+            "simulated_s_per_wall_s": float(result.simulated_s / wall) if wall > 0 else None,
+            "n_synaptic_events": int(result.n_synaptic_events),
+            "synaptic_events_per_wall_s": float(result.n_synaptic_events / wall)
+            if wall > 0
+            else None,
+            "n_spikes": {pop: int(n) for pop, n in result.n_spikes.items()},
+            "n_cells": {pop: int(np.size(r)) for pop, r in result.rates_hz["read"].items()},
+            "timings_s": {key: float(value) for key, value in timings.items()},
+        },
+    }
 
 
 def _agreement(weights: dict, outputs: dict, noise: np.ndarray, levels) -> dict:
@@ -1222,6 +1412,7 @@ def _results_payload(resolved: ResolvedConfig, engines: EngineOutputs, analysis:
         "activation_curve": analysis.activation_curve,
         "neuron_sweep": analysis.neuron_sweep,
         "exact_check": analysis.exact_check,
+        "biophysical": analysis.biophysical,
     }
 
 
@@ -1253,6 +1444,24 @@ def _figure_data(engines: EngineOutputs, analysis: Analysis) -> dict:
         ),
         "learned_betas": analysis.learned.beta,
         "raster": engines.raster,
+        "biophysical": _biophysical_figure_data(engines.biophysical),
+    }
+
+
+def _biophysical_figure_data(result) -> dict | None:
+    """The biophysical run's rasters, traces, rates and weights for the figures."""
+    if result is None:
+        return None
+    return {
+        "raster": result.raster,
+        "raster_window_s": result.raster_window_s,
+        "traces": result.traces,
+        "rates_hz": result.rates_hz,
+        "onsets_s": result.onsets_s,
+        "presentation_s": result.presentation_s,
+        "pf_weights_before": result.pf_weights_before,
+        "pf_weights_after": result.pf_weights_after,
+        "channel_names": result.channel_names,
     }
 
 

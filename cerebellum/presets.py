@@ -172,6 +172,7 @@ def preset(name: str, *, dynamics: DynamicsParams | None = None) -> CircuitParam
     elif name == "kanerva":
         granule = GranuleLayerParams(n_dims=1000, n_neurons=100_000, activation_radius=451)
     elif name in ("biophysical", "biophysical-tiny"):
+        import cerebellum.circuit.biophysical  # noqa: F401  (registers the cell models' builders)
         from cerebellum.biophysical_params import biophysical_cells
 
         n_neurons = 20_000 if name == "biophysical" else 2_000

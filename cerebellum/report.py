@@ -22,6 +22,7 @@ __all__ = [
     "ENGINE_LABELS",
     "FIGURES",
     "agreement_curves",
+    "biophysical_table",
     "headline_table",
     "pair_label",
     "write_report",
@@ -35,6 +36,10 @@ FIGURES = {
     "recall_vs_noise.png": "autoassociative recall vs query noise",
     "raster.png": "granule raster and Purkinje/DCN rates for one write and one read",
     "activation_curve.png": "granule activation curve f(h): measured from spikes, closed form",
+    "biophysical_raster.png": "biophysical circuit: rasters of every population and their rates",
+    "membrane_traces.png": "biophysical circuit: membrane potentials of recorded cells",
+    "pf_weights.png": "biophysical circuit: PF -> Purkinje weights before and after learning",
+    "rates_vs_literature.png": "biophysical circuit: firing rates against published ranges",
 }
 
 #: Engine names in words (legends, column headers); the keys are results.json's.
@@ -66,11 +71,11 @@ COLUMN_NOTES = (
     "*circuit* is the Brian2 circuit's decoded read; *mirror* is NeuronSDM on the same granule "
     "cells; *theory* is PatternSDM (every one of the 2^n addresses a neuron, exact circle "
     "intersections); *attention* is softmax attention with beta from the OLS fit of theory "
-    "(`models.theory.fit_beta`). The four *vs* columns are the mean output cosine between the two engines' "
-    "reads, centred to [-1, 1] (`2 read - 1`), over the queries of that noise level; *TV "
-    "circuit–theory* is the mean total variation distance between the circuit's and theory's "
-    "pattern weights (0 = identical, 1 = disjoint); *recall* is the fraction of queries whose "
-    "iterated read (threshold 1/2) ends exactly on the stored pattern."
+    "(`models.theory.fit_beta`). The four *vs* columns are the mean output cosine between the "
+    "two engines' reads, centred to [-1, 1] (`2 read - 1`), over the queries of that noise "
+    "level; *TV circuit–theory* is the mean total variation distance between the circuit's "
+    "and theory's pattern weights (0 = identical, 1 = disjoint); *recall* is the fraction of "
+    "queries whose iterated read (threshold 1/2) ends exactly on the stored pattern."
 )
 
 
@@ -152,9 +157,140 @@ def headline_table(results: dict) -> str:
             f"active-set mismatches {check['active_set_mismatches']} -> "
             + ("EXACT" if check["passed"] else "MISMATCH (a bug)")
         )
+    elif results["circuit"]["mode"] == "biophysical":
+        exact_line = "circuit vs NeuronSDM: biophysical mode, agreement is measured (table below)"
     else:
         exact_line = "circuit vs NeuronSDM: Poisson mode, agreement is statistical (see cosines)"
-    return "\n".join(lines + ["", beta_line, exact_line])
+    out = lines + ["", beta_line, exact_line]
+    if results.get("biophysical") is not None:
+        out += ["", biophysical_table(results["biophysical"])]
+    return "\n".join(out)
+
+
+def biophysical_table(bio: dict) -> str:
+    """The biophysical read against the mirror per noise level, and the rates check.
+
+    Parameters
+    ----------
+    bio : dict
+        ``results["biophysical"]``.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    per = bio["per_level"]
+    header = [
+        "noise (bits)",
+        "cosine DCN read vs NeuronSDM",
+        "bits agree DCN vs NeuronSDM",
+        "cosine Purkinje read vs NeuronSDM",
+        "cosine DCN read vs attention",
+        "Jaccard spiking vs mirror active set",
+    ]
+    lines = [
+        "Biophysical read (decoded from DCN / Purkinje spike counts) against the mirror:",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for i, level in enumerate(per["noise_levels"]):
+        row = [str(level)]
+        for key in (
+            "cosine_dcn",
+            "bit_agreement_dcn",
+            "cosine_purkinje",
+            "cosine_attention_dcn",
+            "jaccard",
+        ):
+            row.append(_fmt(per[key][i], 3))
+        lines.append("| " + " | ".join(row) + " |")
+    targets = bio["targets"]
+    at_zero = bio["at_noise_0"]
+    lines += [
+        "",
+        "targets at noise 0: cosine >= "
+        f"{targets['cosine_dcn']:g} (measured {_fmt(at_zero['cosine_dcn'], 3)}), bit agreement "
+        f">= {targets['bit_agreement_dcn']:.0%} (measured {_fmt(at_zero['bit_agreement_dcn'], 3)}"
+        ") -> " + ("MET" if bio["meets_targets_at_noise_0"] else "NOT MET"),
+    ]
+    beta = bio["beta_from_spikes"]
+    lines.append(
+        f"beta from spikes (t < {beta['fit_radius']}): {beta['beta']:.3f} "
+        f"[{beta['ci_low']:.3f}, {beta['ci_high']:.3f}] | predicted for the measured transfer "
+        f"curve {beta['predicted']:.3f} ({'inside' if beta['inside_ci'] else 'outside'} the "
+        "interval)"
+    )
+    off = [row["population"] for row in bio["rates"] if not row["in_range"]]
+    lines.append(
+        "rates vs literature: "
+        + ("every population inside its range" if not off else "outside: " + ", ".join(off))
+        + " (table in report.md)"
+    )
+    return "\n".join(lines)
+
+
+def _biophysical_section(bio: dict) -> list[str]:
+    """The report's section on the biophysical circuit."""
+    parts = [
+        "## The biophysical circuit",
+        "",
+        "Conductance-based integrate-and-fire cells (granule, Golgi, molecular-layer "
+        "interneurons, Purkinje, deep nuclei), Poisson mossy fibres and climbing-fibre bursts "
+        "(`cerebellum.circuit.biophysical`). Sparseness comes from Golgi inhibition, "
+        "calibrated once for the mirror's active fraction; the read is decoded from spike "
+        f"counts: {bio['decoding']}.",
+        "",
+    ]
+    calibration = bio["calibration"]
+    if calibration is not None:
+        parts += [
+            f"Golgi calibration: inhibition scale {calibration['inhibition_scale']:.3f}, active "
+            f"granule fraction {calibration['measured_fraction']:.4f} ± "
+            f"{calibration['fraction_sd']:.4f} (SD over {calibration['n_queries']} queries) "
+            f"for a target of {calibration['target_fraction']:.4f}.",
+            "",
+        ]
+    parts += [
+        "Columns: *cosine* is the mean cosine between the decoded read and the other read "
+        "(not centred: both lie in [0, 1]); *bits agree* is the fraction of value bits on the "
+        "same side of 1/2; *attention* uses the beta measured from spikes; *Jaccard* compares "
+        "the granule cells that spiked with the cells the mirror's hard rule activates.",
+        "",
+        "| population | published range (Hz) | source | background mean (Hz) | write mean "
+        "(Hz) | read mean (Hz) | read 10–90 % of cells (Hz) | inside? |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in bio["rates"]:
+        parts.append(
+            f"| {figures.POPULATION_LABELS.get(row['population'], row['population'])} | "
+            f"{row['low_hz']:g}–{row['high_hz']:g} | {row['source']} | "
+            f"{_fmt(row.get('background_mean_hz'), 3)} | {_fmt(row.get('write_mean_hz'), 3)} | "
+            f"{_fmt(row.get('read_mean_hz'), 3)} | {_fmt(row.get('read_p10_hz'), 3)}–"
+            f"{_fmt(row.get('read_p90_hz'), 3)} | {'yes' if row['in_range'] else 'no'} |"
+        )
+    cs = bio["complex_spikes"]
+    weights = bio["pf_weights"]
+    perf = bio["performance"]
+    parts += [
+        "",
+        "The ranges apply to the background and read phases (in a read half of the mossy "
+        "fibres are driven); a population is *inside* when both means are.",
+        "",
+        f"Climbing fibres: {cs['bursts_in_writes']} complex spikes during writes (bursts of "
+        f"{cs['burst_spikes']}), {cs['climbing_spikes_outside_writes']} outside them. PF -> "
+        f"Purkinje weights: {weights['before_mean']:.3f} before the writes, mean "
+        f"{weights['after_mean']:.3f} (range {weights['after_min']:.3f}–"
+        f"{weights['after_max']:.3f}, bounds [0, {weights['w_max']:g}]) after.",
+        "",
+        f"Simulated {perf['simulated_s']:.2f} s of biological time in {perf['wall_s']:.1f} s "
+        f"wall ({_fmt(perf['simulated_s_per_wall_s'], 3)} simulated s per wall s), "
+        f"{perf['n_synaptic_events']:.3g} synaptic events "
+        f"({_fmt(perf['synaptic_events_per_wall_s'], 3)} per wall s).",
+        "",
+    ]
+    return parts
 
 
 def _commentary(results: dict) -> list[str]:
@@ -326,6 +462,8 @@ def write_report(results: dict, path: str | Path) -> None:
             f"{check['tolerance']:.0e}: this is a bug.**",
             "",
         ]
+    if results.get("biophysical") is not None:
+        parts += _biophysical_section(results["biophysical"])
     parts += ["## Beta measured from the circuit", ""]
     if cb.get("beta") is not None:
         parts += _beta_section(circuit, cb)
@@ -436,6 +574,35 @@ def _write_figures(comparison, directory: Path) -> None:
         closed_form_label=curve["closed_form_label"],
     )
     figures.save_figure(ax, directory / "activation_curve.png")
+    bio = data.get("biophysical")
+    if bio is not None:
+        _write_biophysical_figures(results, bio, directory)
+
+
+def _write_biophysical_figures(results: dict, bio: dict, directory: Path) -> None:
+    n_cells = {
+        name: int(rows)
+        for name, rows in results["biophysical"]["performance"].get("n_cells", {}).items()
+    }
+    axes = figures.plot_population_rasters(
+        bio["raster"],
+        bio["raster_window_s"],
+        bio["onsets_s"],
+        bio["presentation_s"],
+        n_cells=n_cells or None,
+    )
+    figures.save_figure(axes[0], directory / "biophysical_raster.png")
+    axes = figures.plot_membrane_traces(bio["traces"])
+    figures.save_figure(axes[0], directory / "membrane_traces.png")
+    axes = figures.plot_pf_weights(
+        bio["pf_weights_before"],
+        bio["pf_weights_after"],
+        bio["channel_names"],
+        w_max=results["biophysical"]["pf_weights"]["w_max"],
+    )
+    figures.save_figure(axes[0], directory / "pf_weights.png")
+    ax = figures.plot_rates_vs_literature(results["biophysical"]["rates"])
+    figures.save_figure(ax, directory / "rates_vs_literature.png")
 
 
 def write_run(comparison, directory: str | Path) -> None:

@@ -3,6 +3,8 @@
 Version 2 (soft-activation theory): the circuit beta is a Poisson log-linear fit with a query
 bootstrap and carries ``predictions`` per activation curve; ``activation_curve`` holds the
 transfer curve measured from granule spikes beside the closed form of the circuit's rule.
+An optional ``biophysical`` section (absent or null outside the biophysical mode, so version 2
+files written before it still validate) holds that mode's measurements.
 
 Documented field by field in ``docs/results_schema.md``. ``validate_results(payload)`` raises
 ``ValueError`` naming the first offending field (as a JSON path such as
@@ -130,6 +132,38 @@ _SWEEP_ROW = ("weight_tv_to_pattern_sdm", "output_cosine_to_pattern_sdm")
 _SWEEP_ROW += ("output_cosine_to_attention_ols",)
 
 
+_BIO_BETA = {
+    "fit_radius": _INT,
+    "beta": _NUMBER,
+    "ci_low": _NUMBER,
+    "ci_high": _NUMBER,
+    "predicted": _NUMBER,
+    "inside_ci": _BOOL,
+}
+_BIO_RATE = {"population": _STR, "low_hz": _NUMBER, "high_hz": _NUMBER, "in_range": _BOOL}
+_BIO_LEVEL_KEYS = ("cosine_dcn", "bit_agreement_dcn", "cosine_purkinje", "jaccard")
+
+
+def _validate_biophysical(bio, n_levels: int) -> None:
+    """The optional ``biophysical`` section (null outside the biophysical mode)."""
+    _object(bio, {"decoding": _STR, "meets_targets_at_noise_0": _BOOL}, "biophysical")
+    per = bio.get("per_level")
+    _object(per, {}, "biophysical.per_level")
+    _list(per.get("noise_levels"), n_levels, "biophysical.per_level.noise_levels")
+    for key in _BIO_LEVEL_KEYS:
+        path = f"biophysical.per_level.{key}"
+        for i, value in enumerate(_list(per.get(key), n_levels, path)):
+            _check(value, _NUMBER_OR_NULL, f"{path}[{i}]")
+    _object(bio.get("beta_from_spikes"), _BIO_BETA, "biophysical.beta_from_spikes")
+    for i, row in enumerate(_list(bio.get("rates"), None, "biophysical.rates")):
+        _object(row, _BIO_RATE, f"biophysical.rates[{i}]")
+    _object(
+        bio.get("performance"),
+        {"simulated_s": _NUMBER, "wall_s": _NUMBER, "n_synaptic_events": _INT},
+        "biophysical.performance",
+    )
+
+
 def validate_results(payload: dict) -> None:
     """Check a ``results.json`` payload against schema version 2.
 
@@ -226,6 +260,8 @@ def validate_results(payload: dict) -> None:
         for key in _SWEEP_ROW:
             _object(row.get(key), _SUMMARY, f"neuron_sweep[{i}].{key}")
     _object(payload.get("exact_check"), _EXACT, "exact_check")
+    if payload.get("biophysical") is not None:
+        _validate_biophysical(payload["biophysical"], len(levels))
     curve = payload.get("activation_curve")
     _object(curve, _CURVE, "activation_curve")
     length = curve["n_inputs"] + 1
