@@ -34,8 +34,13 @@ n = 1024, d = 482, r = 4000                 0.37 GB, 76 s      0.49 GB, 147 s
 ``--mode poisson``, r = 4000                0.09 GB, 23 s      0.09 GB, 118 s
 ``kanerva``, r = 10^4, recall_steps = 1     0.80 GB, 98 s      1.19 GB, 102 s
 ``kanerva`` (n = 1000, r = 10^5)            not run            11.9 GB, 53 min
+``biophysical`` (r = 2 x 10^4, cython)      1.84 GB*, 276 s    1.6 GB, 303 s
 ``default``, n = 10^5                       not run            111 GB (refused)
 ==========================================  =================  =================
+
+(* peak resident memory including the interpreter, torch and Brian2, ~0.45 GB.) The
+biophysical mode is estimated from its simulated time (background, calibration, writes and
+reads), per synapse-second and per time step.
 
 Time of ``compare``: per simulated window, :data:`SECONDS_PER_EVENT` per synaptic event
 (mossy-fibre spikes times their fan-out, granule spikes times their Purkinje targets) plus
@@ -95,6 +100,22 @@ MIRROR_BYTES = (1.1, 2.6, 9.6)
 #: event, the most at n = 1000; about a millisecond per step).
 SECONDS_PER_EVENT = 8e-8
 SECONDS_PER_STEP = 1e-3
+
+#: Biophysical mode (cython target): wall seconds per synapse per simulated second, and per
+#: time step. Measured on the ``biophysical`` preset (r = 2 x 10^4, 1.2 x 10^7 synapses, 19.6 s
+#: simulated): 247 s, i.e. ~1.1e-6 s per synapse-second; the ``biophysical-tiny`` run
+#: (3 x 10^5 synapses, 8 s simulated) is dominated by the per-step cost, ~2e-4 s per step.
+BIOPHYSICAL_SECONDS_PER_SYNAPSE_SECOND = 1.1e-6
+BIOPHYSICAL_SECONDS_PER_STEP = 2e-4
+#: Presentations besides the writes and reads: background (4) and the Golgi calibration
+#: (8 steps of 8 queries), the defaults of :func:`cerebellum.biophysical.run_biophysical`.
+BIOPHYSICAL_EXTRA_PRESENTATIONS = 4 + 8 * 8
+#: Upper rates (Hz) for the spike monitors: granule cells, every other cell.
+BIOPHYSICAL_MONITOR_RATES_HZ = (5.0, 150.0)
+#: Resident bytes per synapse of the biophysical circuit (the PF -> Purkinje synapses carry
+#: their weight and two plasticity traces): the ``biophysical`` preset peaked at 1.84 GB
+#: resident, ~1.4 GB above the interpreter, for 1.2 x 10^7 synapses -- ~100 B, rounded up.
+BIOPHYSICAL_BYTES_PER_SYNAPSE = 110
 
 #: Fixed part of a ``compare`` run: the analysis, the figures and the report (measured 2-5 s).
 COMPARE_FIXED_SECONDS = 5.0
@@ -414,6 +435,8 @@ def compare_estimate(
         "mirror": int(per_neuron * r),
         "neuron-count sweep": int(per_neuron * r * largest_sweep),
     }
+    if getattr(dyn, "mode", "") == "biophysical":
+        return _biophysical_estimate(params, synapses, parts, m=m, q=q)
     if getattr(dyn, "mode", "") == "algorithmic":
         on, off = 1.0, 0.0
     else:
@@ -423,14 +446,44 @@ def compare_estimate(
     granule_events = p * r * max(1, input_steps if getattr(dyn, "mode", "") != "algorithmic" else 1)
     pf_events = granule_events * synapses["granule_purkinje"] / max(1, r)
     per_window = SECONDS_PER_EVENT * (mossy_events + pf_events) + SECONDS_PER_STEP * window_steps
-    if getattr(dyn, "mode", "") == "biophysical":  # every cell integrates every step
-        per_window += SECONDS_PER_EVENT * window_steps * r / 10
     size = f"n_dims={n}, n_neurons={r}, n_patterns={m}, queries={q}"
     return Estimate(
         command="compare",
         size=size,
         memory_bytes=int(sum(parts.values())),
         seconds=float(COMPARE_FIXED_SECONDS + windows * per_window),
+        parts=parts,
+    )
+
+
+def _biophysical_estimate(params, synapses: dict, parts: dict, *, m: int, q: int) -> Estimate:
+    """The compare job in the biophysical mode: continuous time, every cell every step."""
+    g, dyn = params.granule, params.dynamics
+    n, r = int(g.n_dims), int(g.n_neurons)
+    presentations = BIOPHYSICAL_EXTRA_PRESENTATIONS + m + q  # no iterated reads in this mode
+    simulated_s = presentations * float(dyn.presentation + dyn.gap)
+    n_synapses = sum(synapses.values())
+    steps = simulated_s / float(dyn.dt)
+    n_pc = synapses["climbing_purkinje"]
+    other_cells = 2 * n + 2 * n_pc + int(getattr(params.cells.mli, "n_cells", 1))
+    granule_hz, other_hz = BIOPHYSICAL_MONITOR_RATES_HZ
+    parts = {
+        (f"circuit ({n_synapses:.3g} synapses)" if key.startswith("circuit") else key): value
+        for key, value in parts.items()
+        if key != "spike monitor"
+    }
+    parts[f"circuit ({n_synapses:.3g} synapses)"] = BIOPHYSICAL_BYTES_PER_SYNAPSE * n_synapses
+    parts["spike monitors"] = int(16 * simulated_s * (granule_hz * r + other_hz * other_cells))
+    seconds = (
+        COMPARE_FIXED_SECONDS
+        + BIOPHYSICAL_SECONDS_PER_SYNAPSE_SECOND * n_synapses * simulated_s
+        + BIOPHYSICAL_SECONDS_PER_STEP * steps
+    )
+    return Estimate(
+        command="compare",
+        size=f"n_dims={n}, n_neurons={r}, n_patterns={m}, queries={q}",
+        memory_bytes=int(sum(parts.values())),
+        seconds=float(seconds),
         parts=parts,
     )
 
