@@ -430,15 +430,12 @@ def _theory_results(args, step=None, scan=None) -> dict:
         ("critical_distance", f"optimal radius (critical distance: {n_dims + 1} radii)"),
     ):
         step(label)
-        options = {}
-        if (
-            scan is not None
-            and criterion == "critical_distance"
-            and "progress" in inspect.signature(theory.optimal_radius).parameters
-        ):
-            options["progress"] = scan
         optimal[criterion] = theory.optimal_radius(
-            n_dims, n_patterns, n_neurons, criterion=criterion, **options
+            n_dims,
+            n_patterns,
+            n_neurons,
+            criterion=criterion,
+            progress=scan if criterion == "critical_distance" else None,
         )
     step("critical distance and intersections")
     distances = _table_distances(n_dims, radius)

@@ -615,3 +615,18 @@ def test_critical_distance_saturates_to_n_dims_beyond_half():
         for n_patterns in (1, 10, 1000):
             value = theory.critical_distance(64, radius, n_patterns)
             assert value < 32 or value == 64, (radius, n_patterns, value)
+
+
+def test_optimal_radius_reports_progress_through_the_critical_distance_scan():
+    # Oracle: the documented contract -- progress(done, total) every 64 radii and at the end
+    # of the n + 1 radii, and the same radius as without a callback (it only observes).
+    calls = []
+    with_progress = theory.optimal_radius(
+        200, 32, 10_000, criterion="critical_distance", progress=lambda *a: calls.append(a)
+    )
+    assert calls == [(64, 201), (128, 201), (192, 201), (201, 201)]
+    assert with_progress == theory.optimal_radius(200, 32, 10_000, criterion="critical_distance")
+    assert theory.optimal_radius(200, 32, 10_000, criterion="snr", progress=calls.append) >= 0
+    assert len(calls) == 4  # no scan, no call
+    with pytest.raises(TypeError, match="progress must be callable"):
+        theory.optimal_radius(64, 16, criterion="critical_distance", progress=3)
