@@ -252,6 +252,9 @@ class BiophysicalResult:
     timings_s : dict of str to float
         ``build``, ``calibrate``, ``write``, ``read`` (runtime) or ``device_build`` and
         ``device_run`` (standalone), ``total``.
+    spike_trains : dict of str to dict of str to ndarray
+        ``spike_trains[population] = {"times_s", "cells"}``: every spike of the run (what
+        :func:`cerebellum.nwb.biophysical_content` exports).
     """
 
     readouts: list
@@ -281,6 +284,7 @@ class BiophysicalResult:
     n_synaptic_events: int
     simulated_s: float
     timings_s: dict = field(default_factory=dict)
+    spike_trains: dict = field(default_factory=dict)
 
 
 def _check_params(params: CircuitParams) -> None:
@@ -963,6 +967,10 @@ def _collect(
         n_synaptic_events=_synaptic_events(c, n_spikes),
         simulated_s=protocol.n_presentations * protocol.period_s,
         timings_s=timings,
+        spike_trains={
+            pop: {"times_s": times, "cells": np.asarray(cells, dtype=np.int64)}
+            for pop, (times, cells) in spikes.items()
+        },
     )
 
 

@@ -571,6 +571,9 @@ class EngineOutputs:
     biophysical : BiophysicalResult or None
         Everything the biophysical run measured (rates, rasters, traces, weights, the Golgi
         calibration); None in the other modes.
+    nwb_content : dict or None
+        Keyword arguments of :func:`cerebellum.nwb.write_nwb` (spikes, rates, weights,
+        epochs), taken right after the reads; None unless asked for.
     """
 
     readout: Readout
@@ -580,6 +583,7 @@ class EngineOutputs:
     weights: dict[str, np.ndarray]
     outputs: dict[str, np.ndarray]
     biophysical: object | None = None
+    nwb_content: dict | None = None
 
     @property
     def engines(self) -> list[str]:
@@ -588,7 +592,11 @@ class EngineOutputs:
 
 
 def run_engines(
-    resolved: ResolvedConfig, wired: Wired, *, progress: Progress | None = None
+    resolved: ResolvedConfig,
+    wired: Wired,
+    *,
+    progress: Progress | None = None,
+    nwb: bool = False,
 ) -> EngineOutputs:
     """Stage 3: write and read the circuit, then the mirror, on the same wiring and queries.
 
@@ -598,13 +606,22 @@ def run_engines(
     wired : Wired
     progress : callable, optional
         Called with a label as each step starts.
+    nwb : bool
+        Keep the run's spikes, rates, weights and epochs for an NWB file
+        (:func:`cerebellum.nwb.write_nwb`): runtime device only.
 
     Returns
     -------
     EngineOutputs
     """
     step = progress or _silent
+    if nwb and resolved.params.device.device != "runtime":
+        raise ValueError(
+            "nwb needs device 'runtime': cpp_standalone keeps no spike monitors; got device "
+            f"{resolved.params.device.device!r}"
+        )
     biophysical = None
+    nwb_content = None
     if resolved.params.dynamics.mode == "biophysical":
         from cerebellum.biophysical import run_biophysical
 
@@ -618,9 +635,13 @@ def run_engines(
             rng=resolved.generators.brian,
         )
         readout, raster, circuit_recall = biophysical.readouts[0], None, None
+        if nwb:
+            from cerebellum.nwb import biophysical_content
+
+            nwb_content = biophysical_content(biophysical)
     else:
         step("simulating the circuit (write + read)")
-        readout, raster, circuit_recall = _run_circuit(resolved, wired, step)
+        readout, raster, circuit_recall, nwb_content = _run_circuit(resolved, wired, step, nwb=nwb)
     step("mirror: NeuronSDM, PatternSDM, attention")
     device = resolved.config.torch_device
     memories = mirror_memories(
@@ -635,11 +656,12 @@ def run_engines(
         weights={"circuit": readout.pattern_weights, **weights},
         outputs={"circuit": readout.read, **outputs},
         biophysical=biophysical,
+        nwb_content=nwb_content,
     )
 
 
-def _run_circuit(resolved: ResolvedConfig, wired: Wired, step: Progress):
-    """The circuit's Readout, raster and recall (the last two at runtime only)."""
+def _run_circuit(resolved: ResolvedConfig, wired: Wired, step: Progress, *, nwb: bool = False):
+    """The circuit's Readout, raster, recall (the last two at runtime only) and NWB content."""
     from cerebellum.circuit import build_circuit
     from cerebellum.protocol import Protocol, run_protocol
 
@@ -649,7 +671,7 @@ def _run_circuit(resolved: ResolvedConfig, wired: Wired, step: Progress):
         result = run_protocol(
             params, wired.wiring, wired.patterns, wired.values, [wired.queries], rng=brian_rng
         )
-        return result.readouts[0], None, None
+        return result.readouts[0], None, None, None
     circuit = build_circuit(
         params,
         wired.wiring,
@@ -658,10 +680,16 @@ def _run_circuit(resolved: ResolvedConfig, wired: Wired, step: Progress):
         rng=brian_rng,
     )
     protocol = Protocol(circuit)
+    weights_before = protocol.pf_weights() if nwb else None
     protocol.write(wired.patterns, wired.values)
     protocol.store("written")
     readout = protocol.read(wired.queries)
     raster = protocol.raster(config.n_patterns - 1, 2)  # the last write, the first read
+    nwb_content = None
+    if nwb:  # before recall, whose reads replace the read windows in the monitors
+        from cerebellum.nwb import protocol_content
+
+        nwb_content = protocol_content(protocol, [readout], pf_weights_before=weights_before)
     step("iterating reads through the circuit (recall)")
     circuit_recall = recall(
         protocol.frozen_reader("written"),
@@ -669,7 +697,7 @@ def _run_circuit(resolved: ResolvedConfig, wired: Wired, step: Progress):
         max_steps=config.recall_steps,
         binarize=True,
     )
-    return readout, raster, circuit_recall
+    return readout, raster, circuit_recall, nwb_content
 
 
 def mirror_memories(wiring, patterns, values, d_eff: int, *, torch_device: str = "cpu"):
@@ -1331,6 +1359,7 @@ class Comparison:
     readout: Readout
     figure_data: dict
     wall_time_s: float
+    nwb_content: dict | None = None
 
     @property
     def exact_agreement_failed(self) -> bool:
@@ -1367,6 +1396,7 @@ def assemble(
         readout=engines.readout,
         figure_data=_figure_data(engines, analysis),
         wall_time_s=wall_time_s,
+        nwb_content=engines.nwb_content,
     )
 
 
@@ -1469,7 +1499,10 @@ def _biophysical_figure_data(result) -> dict | None:
 
 
 def run_comparison(
-    config: CompareConfig | ResolvedConfig, *, progress: Progress | None = None
+    config: CompareConfig | ResolvedConfig,
+    *,
+    progress: Progress | None = None,
+    nwb: bool = False,
 ) -> Comparison:
     """Run the circuit and the mirror on one wiring and measure how they agree.
 
@@ -1482,6 +1515,9 @@ def run_comparison(
         the config first does not resolve it again.
     progress : callable, optional
         Called with a short label as each step starts (the CLI drives a tqdm bar with it).
+    nwb : bool
+        Keep the run's spikes, rates, PF -> Purkinje weights and epochs for ``spikes.nwb``
+        (:attr:`Comparison.nwb_content`; :func:`cerebellum.report.write_run` writes it).
 
     Returns
     -------
@@ -1492,7 +1528,7 @@ def run_comparison(
     resolved = config if isinstance(config, ResolvedConfig) else configure(config)
     step("sampling wiring and patterns")
     wired = wire(resolved)
-    engines = run_engines(resolved, wired, progress=step)
+    engines = run_engines(resolved, wired, progress=step, nwb=nwb)
     analysis = analyse(resolved, wired, engines, progress=step)
     return assemble(resolved, engines, analysis, wall_time_s=time.perf_counter() - started)
 

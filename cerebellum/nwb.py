@@ -761,8 +761,8 @@ def protocol_content(protocol, readouts, *, pf_weights_before=None) -> dict[str,
 def biophysical_content(result) -> dict[str, Any]:
     """``spikes``, ``rates``, ``weights``, ``epochs`` of a biophysical run, for :func:`write_nwb`.
 
-    Exports what the result holds (module docstring): the spikes of every population inside
-    ``raster_window_s`` only, marked as each unit's observation interval.
+    Exports every spike of the run (``spike_trains``; a result without them gives the spikes
+    inside ``raster_window_s`` only), the span marked as each unit's observation interval.
 
     Parameters
     ----------
@@ -782,8 +782,11 @@ def biophysical_content(result) -> dict[str, Any]:
     if not isinstance(result, BiophysicalResult):
         raise TypeError(f"result must be a BiophysicalResult; got {type(result).__name__}")
     window = tuple(float(edge) for edge in result.raster_window_s)
+    source = result.raster
+    if result.spike_trains:  # the whole run
+        source, window = result.spike_trains, (0.0, float(result.simulated_s))
     spikes = {}
-    for population, raster in result.raster.items():
+    for population, raster in source.items():
         spikes[population] = {
             "times_s": np.asarray(raster["times_s"], dtype=np.float64),
             "cells": np.asarray(raster["cells"], dtype=np.int64),

@@ -629,5 +629,18 @@ def write_run(comparison, directory: str | Path) -> None:
     write_json(directory / "results.json", comparison.results)
     load_results(directory / "results.json")
     comparison.readout.save(directory / "readout.npz")
+    if getattr(comparison, "nwb_content", None) is not None:
+        from cerebellum.nwb import write_nwb
+
+        config = comparison.config
+        write_nwb(
+            directory / "spikes.nwb",
+            **comparison.nwb_content,
+            session_description=(
+                f"cerebellar-sdm compare: preset {config.preset}, {config.mode} dynamics, "
+                f"seed {config.seed}"
+            ),
+            metadata={"notes": comparison.params.to_json(), "keywords": ["SDM", "cerebellum"]},
+        )
     _write_figures(comparison, directory)
     write_report(comparison.results, directory / "report.md")

@@ -378,3 +378,44 @@ def test_biophysical_content_exports_what_the_result_holds(tmp_path):
     np.testing.assert_array_equal(epochs["start"], [0.1, 0.2, 0.3, 0.4])
     np.testing.assert_array_equal(epochs["stop"], np.array([0.1, 0.2, 0.3, 0.4]) + presentation_s)
     np.testing.assert_array_equal(epochs["index"], [0, 1, 0, 1])
+
+
+@pytest.mark.brian
+def test_compare_nwb_flag_writes_the_run_and_its_spikes_match_the_readout(tmp_path):
+    # Oracle: the run's own Readout (readout.npz) -- the granule spikes in each read window of
+    # spikes.nwb are its active sets; the file sits inside the atomically written directory.
+
+    from cerebellum import cli
+    from cerebellum.readout import Readout
+
+    out = tmp_path / "run"
+    argv = ["compare", "--preset", "tiny", "--n-patterns", "4", "--n-queries", "2"]
+    argv += ["--recall-steps", "1", "--nwb", "--out", str(out), "--no-progress"]
+    assert cli.main(argv) == 0
+    readout = Readout.load(out / "readout.npz")
+    with NWBHDF5IO(str(out / "spikes.nwb"), "r") as io:
+        nwb = io.read()
+        units = nwb.units.to_dataframe()
+        epochs = nwb.epochs.to_dataframe()
+    granule = units[units["population"] == "granule"].sort_values("cell")
+    reads = epochs[epochs["kind"] == "read"].sort_values("start_time")
+    assert len(reads) == readout.active_granule.shape[0]
+    for q, (_, epoch) in enumerate(reads.iterrows()):
+        fired = np.array(
+            [
+                np.any((t >= epoch.start_time) & (t < epoch.stop_time))
+                for t in granule["spike_times"]
+            ]
+        )
+        np.testing.assert_array_equal(fired, readout.active_granule[q])
+
+
+def test_compare_nwb_flag_refuses_cpp_standalone(tmp_path, capsys):
+    # Oracle: the CLI contract -- one line naming the flag, exit 2, nothing written.
+    from cerebellum import cli
+
+    out = tmp_path / "run"
+    argv = ["compare", "--preset", "tiny", "--nwb", "--device", "cpp_standalone"]
+    assert cli.main([*argv, "--out", str(out), "--no-progress"]) == 2
+    assert "--nwb needs --device runtime" in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not out.exists()
