@@ -634,6 +634,12 @@ def _add_compare_parser(subparsers) -> None:
         "--torch-device", default="cpu", choices=("cpu", "cuda"), help="mirror device"
     )
     parser.add_argument(
+        "--nwb",
+        action="store_true",
+        help="also write spikes.nwb: every population's spikes, rates, PF -> Purkinje weight "
+        "snapshots and the presentations (Neurodata Without Borders, pynwb; runtime device)",
+    )
+    parser.add_argument(
         "--strict",
         action="store_true",
         help="exit 1 if the deterministic circuit and NeuronSDM differ by more than 1e-9",
@@ -678,6 +684,11 @@ def _run_compare(args) -> int:
         device=args.device,
         torch_device=args.torch_device,
     )
+    if args.nwb and config.device != "runtime":
+        raise ValueError(
+            f"--nwb needs --device runtime (cpp_standalone keeps no spike monitors); got "
+            f"--device {config.device}"
+        )
     out = args.out or f"runs/{config.preset}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     check_output_directory(out)
     resolved = configure(config)  # every input error surfaces before the progress bar starts
@@ -701,7 +712,7 @@ def _run_compare(args) -> int:
         _checkpoint()
         bar.set_postfix_str(f"{stage['label']}: {float(completed):.0%}")
 
-    options = {"progress": progress}
+    options = {"progress": progress, "nwb": args.nwb}
     if "report" in inspect.signature(run_comparison).parameters:  # the protocol's hook
         options["report"] = report
     build_log = None
