@@ -71,8 +71,17 @@ __all__ = [
 
 
 def _log_comb(n, k):
-    n, k = np.asarray(n, dtype=np.float64), np.asarray(k, dtype=np.float64)
-    return gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
+    """ln C(n, k) for arrays, -inf where k < 0 or k > n (including n < 0).
+
+    The one copy: :mod:`models.theory` imports it (it imports this module).
+    """
+    n = np.asarray(n, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    valid = (k >= 0) & (k <= n) & (n >= 0)
+    safe_n = np.where(valid, n, 0.0)
+    safe_k = np.where(valid, k, 0.0)
+    value = gammaln(safe_n + 1) - gammaln(safe_k + 1) - gammaln(safe_n - safe_k + 1)
+    return np.where(valid, value, -np.inf)
 
 
 @dataclass(frozen=True)

@@ -73,10 +73,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
-from scipy.special import gammaln, logsumexp, ndtr, ndtri, roots_legendre
+from scipy.special import logsumexp, ndtr, ndtri, roots_legendre
 
 from models.soft_activation import (
     ActivationCurve,
+    _log_comb,
     check_curve,
     curve_activation_probability,
     log_curve_intersection,
@@ -241,17 +242,6 @@ def cosine_to_hamming(cosine, n_dims):
 
 
 # --------------------------------------------------------------------------- intersections
-
-
-def _log_comb(n, k):
-    """ln C(n, k) for arrays, -inf where k < 0 or k > n (including n < 0)."""
-    n = np.asarray(n, dtype=np.float64)
-    k = np.asarray(k, dtype=np.float64)
-    valid = (k >= 0) & (k <= n) & (n >= 0)
-    safe_n = np.where(valid, n, 0.0)
-    safe_k = np.where(valid, k, 0.0)
-    value = gammaln(safe_n + 1) - gammaln(safe_k + 1) - gammaln(safe_n - safe_k + 1)
-    return np.where(valid, value, -np.inf)
 
 
 def _log_intersection_all(n_dims: int, radius: int) -> np.ndarray:
