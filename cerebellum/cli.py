@@ -927,6 +927,152 @@ def _run_transformer_beta(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- sweep
+
+
+def _csv(kind):
+    """``type=`` of a comma-separated grid flag: ``3,4,5`` -> [3, 4, 5] (``kind`` each)."""
+
+    def parse(text: str) -> list:
+        parts = [part.strip() for part in text.split(",")]
+        try:
+            if not all(parts):
+                raise ValueError
+            return [_noise_levels(p.replace(";", ",")) if kind is tuple else kind(p) for p in parts]
+        except (TypeError, ValueError, argparse.ArgumentTypeError):
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated {getattr(kind, '__name__', kind)} values; got {text!r}"
+            ) from None
+
+    return parse
+
+
+def _add_sweep_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "sweep",
+        help="run a grid of comparisons as tasks on dask.distributed; one Parquet table",
+        description="Run a grid of `compare` points (a TOML sweep file, or comma-separated flags) "
+        "as tasks on a Dask cluster: a LocalCluster started here (--workers) or an existing "
+        "scheduler (--scheduler). Each point writes <out>/points/<id>/ atomically; re-running "
+        "skips finished points. Writes results.parquet, figures and report.md. Needs the extra "
+        "cerebellar-sdm[sweep]; see docs/sweeps.md.",
+    )
+    parser.add_argument("sweep_file", nargs="?", default=None, help="TOML sweep file")
+    parser.add_argument(
+        "--out",
+        type=_out_directory,
+        default=None,
+        help="sweep directory (default runs/sweep-<hash of the points>)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_count,
+        default=None,
+        help="worker processes of the local cluster, 1 thread each (default 2)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="an existing Dask scheduler, e.g. tcp://host:8786",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="seconds to reach --scheduler before giving up (default 10)",
+    )
+    grid = parser.add_argument_group("grid flags (instead of a file; comma-separated lists)")
+    for flag, kind in (
+        ("preset", str),
+        ("mode", str),
+        ("activation", str),
+        ("n-dims", int),
+        ("radius", int),
+        ("top-k", int),
+        ("n-neurons", int),
+        ("seeds", int),
+        ("n-patterns", int),
+        ("n-queries", int),
+        ("recall-steps", int),
+        ("device", str),
+    ):
+        grid.add_argument(f"--{flag}", type=_csv(kind), default=None, metavar="A,B,...")
+    grid.add_argument(
+        "--noise-levels",
+        type=_csv(tuple),
+        default=None,
+        metavar="0;2;4,0;4",
+        help="bits flipped per point, ';' within a set, ',' between sets",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.set_defaults(func=_run_sweep)
+
+
+def _run_sweep(args) -> int:
+    try:
+        from cerebellum import sweep
+    except ModuleNotFoundError as error:
+        raise _CommandFailed(f"sweep needs the extra cerebellar-sdm[sweep] ({error})", 2) from None
+    names = (
+        "preset",
+        "mode",
+        "activation",
+        "n_dims",
+        "radius",
+        "top_k",
+        "n_neurons",
+        "n_patterns",
+        "n_queries",
+        "recall_steps",
+        "device",
+        "noise_levels",
+    )
+    axes = {name: getattr(args, name) for name in names} | {"seed": args.seeds}
+    if args.scheduler is not None and args.workers is not None:
+        raise ValueError("--workers starts a local cluster; with --scheduler its workers are used")
+    if args.sweep_file is not None:
+        given = sorted(f"--{k.replace('_', '-')}" for k, v in axes.items() if v is not None)
+        if given:
+            raise ValueError(
+                f"give the grid in {args.sweep_file} or as flags, not both; got {', '.join(given)}"
+            )
+        spec = sweep.load_sweep_file(args.sweep_file)
+    else:
+        spec = sweep.spec_from_axes(axes)
+    points = sweep.plan_sweep(spec)  # every point validated before any work starts
+    out = args.out or sweep.default_out(points)
+    _reapply_signal_policy()  # importing Brian2 installed its own SIGINT handler
+    try:
+        outcome = sweep.run_sweep(
+            points,
+            out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            connect_timeout_s=args.connect_timeout,
+            progress=not args.no_progress,
+            spec=spec,
+        )
+    except (KeyboardInterrupt, _Terminated):
+        print(
+            f"{PROG}: finished points are kept in {out}/points; run the same command again to "
+            "resume",
+            file=sys.stderr,
+        )
+        raise
+    print(
+        f"{outcome.n_ok} of {outcome.n_points} points succeeded ({outcome.n_skipped} already "
+        f"finished); table {outcome.table_path}, report {outcome.report_path}"
+    )
+    if outcome.n_failed:
+        print(
+            f"{PROG}: {outcome.n_failed} points failed; see {outcome.report_path}", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -941,6 +1087,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_theory_parser(subparsers)
     _add_compare_parser(subparsers)
     _add_transformer_beta_parser(subparsers)
+    _add_sweep_parser(subparsers)
     return parser
 
 
