@@ -36,7 +36,13 @@ from scipy import stats
 
 from models.validation import check_int, check_probability, check_real, check_rng
 
-__all__ = ["BetaEstimate", "CountBetaEstimate", "estimate_beta", "estimate_beta_counts"]
+__all__ = [
+    "BetaEstimate",
+    "CountBetaEstimate",
+    "cluster_multiplicity",
+    "estimate_beta",
+    "estimate_beta_counts",
+]
 
 
 @dataclass(frozen=True)
@@ -217,6 +223,29 @@ def _poisson_fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray, n_iter: int 
     return a, b
 
 
+def cluster_multiplicity(rng: np.random.Generator, n_clusters: int, n_resamples: int) -> np.ndarray:
+    """How often each cluster is drawn in each resample of a cluster bootstrap.
+
+    Each resample draws ``n_clusters`` clusters with replacement (Efron & Tibshirani 1993,
+    resampling whole clusters); a statistic that is a sum over observations is then the
+    multiplicity-weighted sum over clusters.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    n_clusters, n_resamples : int
+
+    Returns
+    -------
+    ndarray of shape (n_resamples, n_clusters), float64
+        Each row sums to ``n_clusters``.
+    """
+    picks = rng.integers(0, n_clusters, size=(n_resamples, n_clusters))
+    multiplicity = np.zeros((n_resamples, n_clusters))
+    np.add.at(multiplicity, (np.arange(n_resamples)[:, None], picks), 1.0)
+    return multiplicity
+
+
 def estimate_beta_counts(
     cosines,
     counts,
@@ -285,9 +314,7 @@ def estimate_beta_counts(
         rng = check_rng(rng)
         _, index = np.unique(labels, return_inverse=True)
         n_clusters = int(index.max()) + 1
-        picks = rng.integers(0, n_clusters, size=(n_resamples, n_clusters))
-        multiplicity = np.zeros((n_resamples, n_clusters))
-        np.add.at(multiplicity, (np.arange(n_resamples)[:, None], picks), 1.0)
+        multiplicity = cluster_multiplicity(rng, n_clusters, n_resamples)
         slopes = np.empty(n_resamples)
         for start in range(0, n_resamples, 100):
             w = multiplicity[start : start + 100][:, index]

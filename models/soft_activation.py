@@ -57,6 +57,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import gammaln, logsumexp
 
+from models.fitting import cluster_multiplicity
 from models.validation import check_int, check_probability, check_real, check_rng
 
 __all__ = [
@@ -514,9 +515,7 @@ def _cluster_bootstrap_curve(h, spikes, labels, k, alpha, n_resamples, rng):
     totals = np.bincount(flat, minlength=n_clusters * (k + 1)).reshape(n_clusters, k + 1)
     hits = np.bincount(flat, weights=spikes, minlength=n_clusters * (k + 1))
     hits = hits.reshape(n_clusters, k + 1)
-    picks = rng.integers(0, n_clusters, size=(n_resamples, n_clusters))
-    multiplicity = np.zeros((n_resamples, n_clusters))
-    np.add.at(multiplicity, (np.arange(n_resamples)[:, None], picks), 1.0)
+    multiplicity = cluster_multiplicity(rng, n_clusters, n_resamples)
     boot_totals, boot_hits = multiplicity @ totals, multiplicity @ hits
     with np.errstate(invalid="ignore", divide="ignore"):
         boot = np.where(boot_totals > 0, boot_hits / boot_totals, np.nan)
