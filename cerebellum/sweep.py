@@ -648,6 +648,7 @@ def run_sweep(
     runner: Runner | None = None,
     spec: SweepSpec | None = None,
     on_result: Callable[[dict], None] | None = None,
+    figures: bool = True,
 ) -> SweepOutcome:
     """Run every point not finished yet as a Dask task, then write the table, figures, report.
 
@@ -675,6 +676,9 @@ def run_sweep(
         Recorded in ``sweep.json`` and the report.
     on_result : callable, optional
         Called in this process with each point's record as it finishes.
+    figures : bool
+        Draw the summary figures (a few seconds of matplotlib); the table and the report are
+        always written.
 
     Returns
     -------
@@ -729,7 +733,7 @@ def run_sweep(
     _write_parquet(table, out / TABLE_FILE)
     from cerebellum.sweep_figures import write_sweep_figures, write_sweep_report
 
-    figures = tuple(write_sweep_figures(table, out))
+    figures = tuple(write_sweep_figures(table, out)) if figures else ()
     records = [read_point_record(points_dir / p.point_id) or {} for p in points]
     n_ok = sum(r.get("status") == "ok" for r in records)
     outcome = SweepOutcome(
