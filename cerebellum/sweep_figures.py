@@ -64,6 +64,15 @@ _WORDS = {
     "n_queries": lambda v: f"{v} queries/level",
     "device": lambda v: f"{v}",
 }
+#: Report column headers of the config columns, by their symbols in the docs.
+_HEADERS = {
+    "n_dims": "n (bits)",
+    "n_neurons": "r (cells)",
+    "activation_radius": "d",
+    "top_k": "k",
+    "n_inputs": "K",
+    "n_patterns": "m",
+}
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
 
 
@@ -465,16 +474,16 @@ def write_sweep_report(outcome, spec, path) -> None:
         "",
     ]
     if spec is not None:
-        lines += [
-            f"The grid (from {spec.source}; a list is an axis, grids are unioned):",
-            "",
-            "```json",
-            json.dumps(spec.to_dict()["grids"], indent=1),
-            "```",
-            "",
-        ]
+        lines += [f"The grids (from {spec.source}; a list is an axis, the grids are unioned):", ""]
+        for index, grid in enumerate(spec.to_dict()["grids"]):
+            values = ", ".join(
+                f"`{key}` = {json.dumps(v[0] if len(v) == 1 else v)}" for key, v in grid.items()
+            )
+            lines.append(f"{index + 1}. {values or 'the defaults'}")
+        lines.append("")
     varying = _varying(table) + (["seed"] if table["seed"].nunique() > 1 else [])
-    header = ["point", *varying, "status", "beta (95% CI)", "predicted", "inside CI"]
+    header = ["point", *(_HEADERS.get(c, c) for c in varying), "status", "beta (95% CI)"]
+    header += ["predicted", "inside CI"]
     header += ["cos vs attention, least noise", "most noise"]
     lines += [
         "## Points",

@@ -202,6 +202,8 @@ def test_a_worker_killed_mid_sweep_has_its_point_rerun_exactly_once(tmp_path, cl
         if killed:
             return
         busy = [address for address, keys in client.processing().items() if keys]
+        if not busy:  # try again when the next point finishes
+            return
         pids = client.run(os.getpid, workers=busy[:1])
         address, pid = next(iter(pids.items()))
         killed.update(address=address, pid=pid, keys=list(client.processing()[address]))
