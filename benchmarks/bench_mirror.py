@@ -1,17 +1,27 @@
-"""Benchmark: NeuronSDM write/read against a straightforward dense baseline, and peak memory.
+"""Benchmark: NeuronSDM write/read against dense baselines and torchhd, and peak memory.
 
 Configuration (issue 2/5): n = 1000 dims, radius d = 451, r = 100,000 neurons, m = 1,000 stored
-patterns with 1,000-dim float32 values, 64 queries. The baseline is written here the way a
-straightforward implementation does it: float32 addresses, ``torch.cdist(..., p=0)`` Hamming
-distances, a dense activation mask, dense float32 counters ``mask.T @ values`` and a dense
-matmul read-out ``(mask @ counters) / (mask @ write_counts)``.
+patterns with 1,000-dim float32 values, 64 queries. Baselines, each run in this process:
+
+* ``cdist``: the straightforward implementation -- float32 addresses, ``torch.cdist(..., p=0)``
+  Hamming distances, a dense activation mask, dense float32 counters ``mask.T @ values`` and a
+  dense matmul read-out ``(mask @ counters) / (mask @ write_counts)``;
+* ``+-1 matmul``: the best simple alternative -- the Hamming distance from one float32 matmul
+  of +-1 codes, ``scores = (2 q - 1) @ (2 A - 1).T = n - 2 H``, ``active = scores >= n - 2 d``;
+  the write stores the patterns' activation masks, the read takes the circle intersections
+  ``active(q) @ active(p).T`` and the weighted values by matmul (exact: integers below 2^24);
+* ``torchhd``: :class:`torchhd.memory.SparseDistributed` given the same +-1 addresses and
+  threshold (skipped with a printed line when ``torchhd`` is not installed; it is not a
+  dependency). Its read is the unnormalised counter sum, so it is checked against the
+  NeuronSDM read times the summed intersections.
 
 Prints, in one run and one process, the median of ``--repeats`` runs of
 
 * the distance step (64 x 100,000 distances): :func:`models.sdm.hamming_distances` vs
-  ``torch.cdist(p=0)``;
-* write and read of :class:`models.sdm.NeuronSDM` vs the baseline, with their ratios
-  (target: read >= 5x faster) and the largest difference between the two reads;
+  ``torch.cdist(p=0)`` and the +-1 matmul;
+* write and read of :class:`models.sdm.NeuronSDM` vs every baseline, with the ratios
+  baseline / NeuronSDM (target: read >= 5x faster than cdist) and the largest difference
+  between the reads;
 
 then the peak resident memory (``VmHWM``, else ``ru_maxrss``) of one fresh subprocess per
 configuration, including the interpreter, torch and the test data (addresses alone are 1 GB at
@@ -73,6 +83,51 @@ def baseline_read(addresses_float, counters, write_counts, queries, radius):
     )
 
 
+# -- baseline: +-1 codes and matmuls (the best simple alternative) ------------------------------
+
+
+def signed(bits: torch.Tensor) -> torch.Tensor:
+    """{0, 1} -> {-1, +1} as float32."""
+    return bits.float().mul_(2).sub_(1)
+
+
+def pm1_active(queries_signed, addresses_signed, n_dims, radius):
+    """``H <= d`` as ``(2q-1).(2a-1) = n - 2H >= n - 2d`` (float32 matmul, exact)."""
+    return (queries_signed @ addresses_signed.T) >= (n_dims - 2 * radius)
+
+
+def pm1_write(addresses_signed, patterns, n_dims, radius):
+    """The patterns' activation masks (n_patterns, n_neurons), float32 -- all a read needs."""
+    return pm1_active(signed(patterns), addresses_signed, n_dims, radius).float()
+
+
+def pm1_read(addresses_signed, pattern_masks, values, queries, n_dims, radius):
+    """Intersections ``active(q) @ active(p).T`` by matmul, then their weighted values."""
+    query_masks = pm1_active(signed(queries), addresses_signed, n_dims, radius).float()
+    intersections = query_masks @ pattern_masks.T
+    total = intersections.sum(dim=1, keepdim=True)
+    return torch.where(total > 0, (intersections @ values) / total.clamp(min=1), 0.0), total
+
+
+# -- torchhd (optional) -------------------------------------------------------------------------
+
+
+def torchhd_memory(addresses_signed, n_values, n_dims, radius):
+    """A ``torchhd.memory.SparseDistributed`` on our addresses and radius, or None."""
+    try:
+        from torchhd.memory import SparseDistributed
+    except ImportError:
+        return None
+    memory = SparseDistributed(2, n_dims, n_values)  # tiny: its random keys are replaced
+    memory.keys = torch.nn.Parameter(addresses_signed.clone(), requires_grad=False)
+    memory.values = torch.nn.Parameter(
+        torch.zeros(addresses_signed.shape[0], n_values), requires_grad=False
+    )
+    memory.memory_size = addresses_signed.shape[0]
+    memory.threshold = n_dims - 2 * radius
+    return memory
+
+
 # -- timing -------------------------------------------------------------------------------------
 
 
@@ -102,9 +157,14 @@ def timing_section(args) -> None:
         lambda: torch.cdist(queries.float(), addresses_float, p=0), args.repeats
     )
     assert torch.equal(distances, base_distances.to(torch.int32)), "distances disagree"
+    addresses_signed = signed(addresses)
+    queries_signed = signed(queries)
+    pm1_d, scores = median_seconds(lambda: queries_signed @ addresses_signed.T, args.repeats)
+    assert torch.equal((n_dims - scores) / 2, distances.float()), "+-1 distances disagree"
     print(
         f"distances ({args.n_queries} x {n_neurons}): hamming_distances {ours_d:.4f} s, "
-        f"cdist(p=0) {base_d:.4f} s, ratio {base_d / ours_d:.1f}x"
+        f"cdist(p=0) {base_d:.4f} s (ratio {base_d / ours_d:.1f}x), "
+        f"+-1 matmul {pm1_d:.4f} s (ratio {pm1_d / ours_d:.1f}x)"
     )
 
     def ours_write():
@@ -117,10 +177,14 @@ def timing_section(args) -> None:
         lambda: baseline_write(addresses_float, patterns, values, radius), args.repeats
     )
     assert torch.equal(memory.write_counts, write_counts.long()), "write counts disagree"
+    pm1_w, pattern_masks = median_seconds(
+        lambda: pm1_write(addresses_signed, patterns, n_dims, radius), args.repeats
+    )
+    assert torch.equal(pattern_masks.sum(dim=0).long(), memory.write_counts), "+-1 writes disagree"
     print(
-        f"write ({args.n_patterns} patterns): NeuronSDM {ours_w:.3f} s, baseline {base_w:.3f} s, "
-        f"ratio {base_w / ours_w:.1f}x; mean neurons per pattern "
-        f"{memory.write_counts.sum().item() / args.n_patterns:.1f}"
+        f"write ({args.n_patterns} patterns): NeuronSDM {ours_w:.3f} s, cdist {base_w:.3f} s "
+        f"(ratio {base_w / ours_w:.1f}x), +-1 matmul {pm1_w:.3f} s (ratio {pm1_w / ours_w:.1f}x); "
+        f"mean neurons per pattern {memory.write_counts.sum().item() / args.n_patterns:.1f}"
     )
 
     ours_r, out = median_seconds(lambda: memory.read(queries), args.repeats)
@@ -128,10 +192,48 @@ def timing_section(args) -> None:
         lambda: baseline_read(addresses_float, counters, write_counts, queries, radius),
         args.repeats,
     )
+    pm1_r, (pm1_out, totals) = median_seconds(
+        lambda: pm1_read(addresses_signed, pattern_masks, values, queries, n_dims, radius),
+        args.repeats,
+    )
     difference = (out - base_out).abs().max().item()
+    pm1_difference = (out - pm1_out).abs().max().item()
     print(
-        f"read ({args.n_queries} queries): NeuronSDM {ours_r:.4f} s, baseline {base_r:.4f} s, "
-        f"ratio {base_r / ours_r:.1f}x (target >= 5x); max |difference| {difference:.2e}"
+        f"read ({args.n_queries} queries): NeuronSDM {ours_r:.4f} s, cdist {base_r:.4f} s "
+        f"(ratio {base_r / ours_r:.1f}x, target >= 5x; max |difference| {difference:.2e}), "
+        f"+-1 matmul {pm1_r:.4f} s (ratio {pm1_r / ours_r:.1f}x; max |difference| "
+        f"{pm1_difference:.2e})"
+    )
+    print(
+        f"write + read: NeuronSDM {ours_w + ours_r:.3f} s, cdist {base_w + base_r:.3f} s "
+        f"(ratio {(base_w + base_r) / (ours_w + ours_r):.1f}x), +-1 matmul "
+        f"{pm1_w + pm1_r:.3f} s (ratio {(pm1_w + pm1_r) / (ours_w + ours_r):.1f}x)"
+    )
+    torchhd_section(args, addresses_signed, patterns, values, queries, out * totals, ours_w, ours_r)
+
+
+def torchhd_section(args, addresses_signed, patterns, values, queries, sums, ours_w, ours_r):
+    """Time torchhd's SparseDistributed on the same data, if torchhd is installed."""
+    n_dims, radius = args.n_dims, args.radius
+    memory = torchhd_memory(addresses_signed, args.n_values, n_dims, radius)
+    if memory is None:
+        print("torchhd: not installed, skipped (pip install torch-hd to compare)")
+        return
+
+    def write():
+        memory.values.zero_()
+        memory.write(signed(patterns), values)
+
+    hd_w, _ = median_seconds(write, args.repeats)
+    hd_r, hd_out = median_seconds(lambda: memory.read(signed(queries)), args.repeats)
+    # torchhd reads the unnormalised counter sum: NeuronSDM's read times the summed
+    # intersections (float32 sums in a different order: relative tolerance).
+    scale = sums.abs().max().item() or 1.0
+    difference = (hd_out.as_subclass(torch.Tensor) - sums).abs().max().item() / scale
+    print(
+        f"torchhd SparseDistributed: write {hd_w:.3f} s (ratio {hd_w / ours_w:.1f}x), "
+        f"read {hd_r:.4f} s (ratio {hd_r / ours_r:.1f}x); max |difference| of the counter "
+        f"sums / max |sum| {difference:.2e}"
     )
 
 
