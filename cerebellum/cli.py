@@ -712,7 +712,9 @@ def _run_compare(args) -> int:
         _checkpoint()
         bar.set_postfix_str(f"{stage['label']}: {float(completed):.0%}")
 
-    options = {"progress": progress, "nwb": args.nwb}
+    options = {"progress": progress}
+    if args.nwb:
+        options["nwb"] = True
     if "report" in inspect.signature(run_comparison).parameters:  # the protocol's hook
         options["report"] = report
     build_log = None

@@ -989,6 +989,9 @@ def _biophysical_summary(resolved: ResolvedConfig, wired: Wired, result) -> dict
             "channels of the same read (zero: LTP only; one: LTD on every write)"
         ),
         "per_level": per_level,
+        # reads whose two references tied (no scale to decode against): NaN, counted here and
+        # scored as a read of 0 by the per-level measures
+        "n_undecoded_reads": int(np.isnan(result.readouts[0].read).any(axis=1).sum()),
         "targets": dict(BIOPHYSICAL_TARGETS),
         "at_noise_0": at_zero,
         "meets_targets_at_noise_0": all(
@@ -1076,14 +1079,17 @@ def _rowwise(metric, a: np.ndarray, b: np.ndarray, valid: np.ndarray) -> np.ndar
 
 def _pair_metrics(weights_a, weights_b, out_a, out_b) -> dict[str, np.ndarray]:
     valid = (weights_a.sum(axis=1) > 0) & (weights_b.sum(axis=1) > 0)
+    # A read that could not be decoded (the biophysical references tied: NaN) has no output
+    # metric; it counts as non-finite in the summaries.
+    decoded = np.isfinite(out_a).all(axis=1) & np.isfinite(out_b).all(axis=1)
     centred_a, centred_b = 2.0 * out_a - 1.0, 2.0 * out_b - 1.0
     return {
         "weight_kl": _rowwise(metrics.kl_divergence, weights_a, weights_b, valid),
         "weight_tv": _rowwise(metrics.total_variation, weights_a, weights_b, valid),
         "weight_cosine": _rowwise(metrics.cosine_similarity, weights_a, weights_b, valid),
         "weight_spearman": _rowwise(metrics.spearman_correlation, weights_a, weights_b, valid),
-        "output_cosine": metrics.cosine_similarity(centred_a, centred_b),
-        "output_max_abs_error": metrics.max_abs_error(out_a, out_b),
+        "output_cosine": _rowwise(metrics.cosine_similarity, centred_a, centred_b, decoded),
+        "output_max_abs_error": _rowwise(metrics.max_abs_error, out_a, out_b, decoded),
     }
 
 
@@ -1317,19 +1323,30 @@ def exact_check(
     dict
         ``applies``, ``tolerance``, ``max_weight_abs_gap``, ``max_output_relative_gap``
         (relative to ``max(|mirror output|, 1)``: absolute for reads of {0, 1} values, relative
-        for large values), ``active_set_mismatches`` and ``passed``.
+        for large values; over the finite outputs), ``non_finite_outputs`` (outputs that are NaN
+        or infinite: a biophysical read that could not be decoded; a failure where the check
+        applies), ``active_set_mismatches`` and ``passed``.
     """
     weight_gap = float(np.abs(circuit_weights - mirror_weights).max(initial=0.0))
     scale = np.maximum(np.abs(mirror_outputs), 1.0)
-    output_gap = float((np.abs(circuit_outputs - mirror_outputs) / scale).max(initial=0.0))
+    relative = np.abs(circuit_outputs - mirror_outputs) / scale
+    finite = np.isfinite(relative)
+    output_gap = float(relative[finite].max(initial=0.0))
     mismatches = int((np.asarray(circuit_active) != np.asarray(mirror_active)).sum())
+    undecoded = int((~finite).sum())
     return {
         "applies": bool(applies),
         "tolerance": float(tolerance),
         "max_weight_abs_gap": weight_gap,
         "max_output_relative_gap": output_gap,
+        "non_finite_outputs": undecoded,
         "active_set_mismatches": mismatches,
-        "passed": bool(weight_gap <= tolerance and output_gap <= tolerance and mismatches == 0),
+        "passed": bool(
+            weight_gap <= tolerance
+            and output_gap <= tolerance
+            and mismatches == 0
+            and undecoded == 0
+        ),
     }
 
 

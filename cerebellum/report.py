@@ -215,6 +215,12 @@ def biophysical_table(bio: dict) -> str:
         f">= {targets['bit_agreement_dcn']:.0%} (measured {_fmt(at_zero['bit_agreement_dcn'], 3)}"
         ") -> " + ("MET" if bio["meets_targets_at_noise_0"] else "NOT MET"),
     ]
+    if bio.get("n_undecoded_reads"):
+        lines.append(
+            f"{bio['n_undecoded_reads']} reads could not be decoded (their two reference "
+            "channels fired equally often); they count as a read of 0 here and are left out of "
+            "the headline table's output metrics"
+        )
     beta = bio["beta_from_spikes"]
     lines.append(
         f"beta from spikes (t < {beta['fit_radius']}): {beta['beta']:.3f} "
