@@ -9,7 +9,14 @@ For each configuration -- the radius rule (n = 64, d = 24, ~3 % active) at r = 1
 - simulated seconds per wall second of the simulation itself,
 - synaptic events per second (mossy-fibre -> granule events plus parallel-fibre events onto
   Purkinje cells, the MLI and the Golgi cell, counted from the spikes that occurred),
-- the mirror's (``NeuronSDM``) wall time for the same writes and reads, and the ratio.
+- the mirror's (``NeuronSDM``) wall time for the same writes and reads -- warm (one call
+  first), the median of ``--mirror-repeats`` calls in this process -- and the ratio
+  circuit / mirror.
+
+``cpp_standalone`` runs twice on the same structure (another data seed the second time) in a
+fresh build cache (``$CEREBELLAR_SDM_STANDALONE_CACHE`` pointed at a temporary folder, removed
+at the end): the first run compiles the project, the second finds it in the cache. Both lines
+show the build time and, in brackets, ``make`` alone.
 
 A third "device", ``injected``, is the runtime device on the fast path
 (``DynamicsParams(mossy_drive="injected")``: no mossy-fibre group or synapses; its event count
@@ -27,13 +34,16 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import statistics
 import tempfile
 import time
 
 import numpy as np
 import torch
 
+from cerebellum.circuit.build import CACHE_ENV
 from cerebellum.params import CircuitParams, GranuleLayerParams
 from cerebellum.presets import preset
 from cerebellum.protocol import run_protocol
@@ -41,7 +51,7 @@ from cerebellum.wiring import sample_wiring
 from models.activation import ActivationRule
 
 
-def _configs(quick: bool) -> list[tuple[str, CircuitParams]]:
+def _configs(quick: bool, exponents=None, biological=True) -> list[tuple[str, CircuitParams]]:
     radius = [
         (
             f"radius r=1e{exp}",
@@ -55,9 +65,9 @@ def _configs(quick: bool) -> list[tuple[str, CircuitParams]]:
                 ),
             ),
         )
-        for exp in ((4,) if quick else (4, 5))
+        for exp in (exponents or ((4,) if quick else (4, 5)))
     ]
-    if quick:
+    if quick or not biological:
         return radius
     return [*radius, ("biological r=1e5", preset("biological"))]
 
@@ -75,62 +85,82 @@ def _synaptic_events(result, granule_spikes: int, addresses, queries) -> int:
     return mossy_events + granule_spikes * (circuit.n_channels + 2)
 
 
-def _run(label, params, device, n_patterns, n_queries, n_values, seed):
+def _inputs(params, n_patterns, n_queries, n_values, seed, data_offset=0):
     wiring_seed, data_seed, brian_seed = np.random.SeedSequence(seed).spawn(3)
     generator = torch.Generator().manual_seed(int(wiring_seed.generate_state(1)[0]))
     wiring = sample_wiring(params.granule, generator=generator)
+    if data_offset:
+        data_seed = np.random.SeedSequence([*data_seed.generate_state(2), data_offset])
     rng = np.random.default_rng(data_seed)
     n_dims = params.granule.n_dims
     addresses = rng.integers(0, 2, (n_patterns, n_dims)).astype(np.uint8)
     values = rng.integers(0, 2, (n_patterns, n_values)).astype(np.float64)
     flips = (rng.random((n_queries, n_dims)) < 0.05).astype(np.uint8)
     queries = addresses[rng.integers(0, n_patterns, n_queries)] ^ flips
-    directory = None
+    return wiring, addresses, values, queries, np.random.default_rng(brian_seed)
+
+
+def _mirror_seconds(wiring, addresses, values, queries, repeats):
+    """Warm median wall time of the mirror's writes + reads, and its activation."""
+
+    def run():
+        mirror = wiring.mirror(values.shape[1])
+        mirror.write(torch.from_numpy(addresses), torch.from_numpy(values))
+        q = torch.from_numpy(queries)
+        active = mirror.active(q).numpy()
+        mirror.read(q)
+        return mirror, active
+
+    run()  # warm-up: first-call allocations and dispatch
+    times = []
+    for _ in range(repeats):
+        clock = time.perf_counter()
+        mirror, active = run()
+        times.append(time.perf_counter() - clock)
+    return statistics.median(times), mirror, active
+
+
+def _run(label, params, device, n_patterns, n_queries, n_values, seed, mirror_repeats):
     if device == "injected":
         params = params.replace(dynamics={"mossy_drive": "injected"})
+    runs = [("", 0)]
     if device == "cpp_standalone":
-        directory = tempfile.mkdtemp(prefix="bench_circuit_")
-        params = params.replace(device={"device": "cpp_standalone", "build_directory": directory})
-    try:
-        result = run_protocol(
-            params,
-            wiring,
-            addresses,
-            values,
-            [queries],
-            rng=np.random.default_rng(brian_seed),
-            pattern_channels=False,
+        params = params.replace(device={"device": "cpp_standalone"})
+        runs = [(" (cold)", 0), (" (cached)", 1)]
+    for suffix, data_offset in runs:
+        wiring, addresses, values, queries, brian_rng = _inputs(
+            params, n_patterns, n_queries, n_values, seed, data_offset
         )
-    finally:
-        if directory is not None:
-            shutil.rmtree(directory, ignore_errors=True)
+        result = run_protocol(
+            params, wiring, addresses, values, [queries], rng=brian_rng, pattern_channels=False
+        )
+        mirror_s, mirror, active = _mirror_seconds(
+            wiring, addresses, values, queries, mirror_repeats
+        )
+        granule_spikes = int(mirror.write_counts.sum()) + int(active.sum())
+        if not np.array_equal(active, result.readouts[0].active_granule):
+            raise RuntimeError(f"{label} {device}: circuit activation differs from the mirror")
 
-    clock = time.perf_counter()
-    mirror = wiring.mirror(n_values)
-    mirror.write(torch.from_numpy(addresses), torch.from_numpy(values))
-    q = torch.from_numpy(queries)
-    active = mirror.active(q).numpy()
-    mirror.read(q)
-    mirror_s = time.perf_counter() - clock
-    granule_spikes = int(mirror.write_counts.sum()) + int(active.sum())
-    if not np.array_equal(active, result.readouts[0].active_granule):
-        raise RuntimeError(f"{label} {device}: circuit activation differs from the mirror")
-
-    t = result.timings_s
-
-    if device in ("runtime", "injected"):
-        build_s, sim_wall_s = t["build"], t["write"] + t["read"]
-    else:
-        build_s = t["build"] + t["device_build"] - t["device_run"]
-        sim_wall_s = t["device_run"]
-    simulated_s = (n_patterns + n_queries) * float(result.circuit.window_duration)
-    events = _synaptic_events(result, granule_spikes, addresses, queries)
-    print(
-        f"{label:<20} {device:<15} build {build_s:8.2f} s | sim {sim_wall_s:8.3f} s | "
-        f"{simulated_s / sim_wall_s:9.4f} sim-s/wall-s | {events / sim_wall_s:10.3e} events/s | "
-        f"mirror {mirror_s:7.3f} s | circuit/mirror {sim_wall_s / mirror_s:8.1f}x",
-        flush=True,
-    )
+        t = result.timings_s
+        if device in ("runtime", "injected"):
+            build_s, sim_wall_s = t["build"], t["write"] + t["read"]
+            compile_note = ""
+        else:
+            build_s = t["build"] + t["device_build"] - t["device_run"]
+            sim_wall_s = t["device_run"]
+            compile_note = f" (make {t['device_compile']:6.2f} s)"
+        simulated_s = (n_patterns + n_queries) * float(result.circuit.window_duration)
+        events = _synaptic_events(result, granule_spikes, addresses, queries)
+        print(
+            f"{label:<20} {device + suffix:<24} build {build_s:8.2f} s{compile_note} | "
+            f"sim {sim_wall_s:8.3f} s | {simulated_s / sim_wall_s:9.4f} sim-s/wall-s | "
+            f"{events / sim_wall_s:10.3e} events/s | mirror {mirror_s:7.4f} s (warm median) | "
+            f"circuit/mirror {sim_wall_s / mirror_s:8.1f}x",
+            flush=True,
+        )
+        # Release this circuit before the next build (Brian2 numbers derived names past the
+        # objects alive, and renamed files would be recompiled).
+        del result
 
 
 def _biophysical_inputs(params, n_patterns, n_per_level, levels, seed):
@@ -276,6 +306,19 @@ def main() -> None:
     parser.add_argument("--values", type=int, default=8, help="value channels")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--mirror-repeats", type=int, default=5, help="mirror timings (median, after a warm-up)"
+    )
+    parser.add_argument(
+        "--sizes-exp",
+        type=int,
+        nargs="+",
+        default=None,
+        help="radius configurations r = 10^e to run (default: 4 5; --quick: 4)",
+    )
+    parser.add_argument(
+        "--no-biological", action="store_true", help="skip the biological preset configuration"
+    )
+    parser.add_argument(
         "--devices",
         nargs="+",
         choices=("runtime", "cpp_standalone", "injected"),
@@ -291,9 +334,29 @@ def main() -> None:
         f"m={args.patterns} writes + q={args.queries} reads, deterministic mode, "
         f"{args.values} value channels; runtime = numpy code target"
     )
-    for label, params in _configs(args.quick):
-        for device in devices:
-            _run(label, params, device, args.patterns, args.queries, args.values, args.seed)
+    cache = tempfile.mkdtemp(prefix="bench_circuit_cache_")
+    previous = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = cache
+    try:
+        configs = _configs(args.quick, args.sizes_exp, not args.no_biological)
+        for label, params in configs:
+            for device in devices:
+                _run(
+                    label,
+                    params,
+                    device,
+                    args.patterns,
+                    args.queries,
+                    args.values,
+                    args.seed,
+                    args.mirror_repeats,
+                )
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+        if previous is None:
+            os.environ.pop(CACHE_ENV, None)
+        else:
+            os.environ[CACHE_ENV] = previous
 
 
 if __name__ == "__main__":

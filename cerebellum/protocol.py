@@ -20,14 +20,18 @@ builds the project once.
 
 from __future__ import annotations
 
+import gc
+import shutil
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import brian2
 import numpy as np
 from brian2 import TimedArray
 
 from cerebellum.circuit import Circuit, build_circuit
+from cerebellum.circuit.build import release_standalone_directory
 from cerebellum.params import CircuitParams
 from cerebellum.readout import Readout, as_numpy, binary_matrix, value_matrix
 from cerebellum.wiring import Wiring
@@ -418,7 +422,9 @@ class ProtocolResult:
     timings_s : dict of str to float
         Wall-clock seconds: ``build`` (network construction), then at runtime ``write`` and
         ``read`` (all query sets), or with cpp_standalone ``device_build`` (code generation,
-        compilation and run) and ``device_run`` (the simulation alone, as timed by Brian2).
+        compilation and run), ``device_compile`` (``make`` alone: near 0 when the build cache
+        already holds this structure, see :mod:`cerebellum.circuit.build`) and
+        ``device_run`` (the simulation alone, as timed by Brian2).
     circuit : Circuit
         The circuit that was run; at runtime its monitors hold the raw spikes (with
         cpp_standalone they are released when the device is reset after the run).
@@ -474,15 +480,28 @@ def run_protocol(
     if params.device.device == "runtime":
         return _run_runtime(params, wiring, addresses, values_np, query_sets, rng, pattern_channels)
     compile_args = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
+    project_dir = None
+    # Brian2 numbers the names it derives (code objects, TimedArrays) past those of the Brian2
+    # objects still alive in the process, and a renamed file is recompiled: drop unreachable
+    # ones so that the same structure generates the same files (a circuit still referenced,
+    # e.g. a kept ProtocolResult, costs a partial recompile, never a wrong result).
+    gc.collect()
     try:
         timings: dict[str, float] = {}
-        protocol = _built_protocol(params, wiring, values_np, pattern_channels, rng, timings)
+        # The windows of each run fix the generated code (run durations, TimedArray shapes):
+        # part of the build-cache key.
+        runs = [len(as_numpy("addresses", addresses)), *(len(q) for q in query_sets)]
+        protocol = _built_protocol(
+            params, wiring, values_np, pattern_channels, rng, timings, runs=runs
+        )
         protocol.write(addresses, values_np)
         scheduled = [protocol.schedule_read(queries) for queries in query_sets]
         device = brian2.get_device()
+        project_dir = device.project_dir
         clock = time.perf_counter()
-        device.build(run=True, compile=True, directory=device.project_dir)
+        device.build(run=True, compile=True, directory=project_dir)
         timings["device_build"] = time.perf_counter() - clock
+        timings["device_compile"] = float(device.timers["compile"]["make"] or 0.0)
         timings["device_run"] = float(getattr(device, "_last_run_time", float("nan")))
         readouts = [protocol.collect(start, bits) for start, bits in scheduled]
         return _result(protocol, readouts, timings)
@@ -491,9 +510,14 @@ def run_protocol(
         brian2.device.reinit()
         brian2.set_device("runtime")
         brian2.prefs.codegen.cpp.extra_compile_args_gcc = compile_args
+        if project_dir is not None and not params.device.build_directory:
+            # A cached project keeps its code and binary; this run's data is read.
+            for data in ("results", "static_arrays"):
+                shutil.rmtree(Path(project_dir) / data, ignore_errors=True)
+        release_standalone_directory()
 
 
-def _built_protocol(params, wiring, values, pattern_channels, rng, timings) -> Protocol:
+def _built_protocol(params, wiring, values, pattern_channels, rng, timings, runs=None):
     """Build the circuit for ``values`` (one-hot pattern channels if asked), timing the build."""
     clock = time.perf_counter()
     circuit = build_circuit(
@@ -502,6 +526,7 @@ def _built_protocol(params, wiring, values, pattern_channels, rng, timings) -> P
         n_values=values.shape[1],
         n_pattern_channels=values.shape[0] if pattern_channels else 0,
         rng=rng,
+        runs=runs,
     )
     timings["build"] = time.perf_counter() - clock
     return Protocol(circuit)

@@ -4,6 +4,11 @@ Oracle: the other engines -- the runtime (numpy) device on the same wiring and s
 NeuronSDM mirror -- must give identical granule activity, weights and reads. The network is
 the ``tiny`` preset compiled with ``-O0`` so the cold C++ build stays short; the device is
 returned to runtime afterwards (``run_protocol`` calls ``device.reinit()``).
+
+It also checks the build cache (:mod:`cerebellum.circuit.build`) on that real build: a second
+run of the same structure with another wiring, other patterns and another seed recompiles
+nothing. Oracle: ``make`` itself -- no object file or binary is rewritten (their modification
+times stay the same), and the second run is still exact.
 """
 
 import brian2
@@ -12,6 +17,7 @@ import pytest
 import torch
 from brian2.devices.device import RuntimeDevice
 
+from cerebellum.circuit.build import CACHE_ENV
 from cerebellum.presets import preset
 from cerebellum.protocol import run_protocol
 from cerebellum.wiring import sample_wiring
@@ -19,31 +25,32 @@ from cerebellum.wiring import sample_wiring
 pytestmark = pytest.mark.brian
 
 
-def test_cpp_standalone_equals_runtime_and_mirror(tmp_path):
-    wiring_seed, data_seed = np.random.SeedSequence(15).spawn(2)
-    runtime = preset("tiny")
-    standalone = runtime.replace(
-        device={
-            "device": "cpp_standalone",
-            "build_directory": str(tmp_path / "build"),
-            "fast_compile": True,
-        }
-    )
+def _inputs(seed):
+    wiring_seed, data_seed, brian_seed = np.random.SeedSequence(seed).spawn(3)
     wiring = sample_wiring(
-        runtime.granule,
+        preset("tiny").granule,
         generator=torch.Generator().manual_seed(int(wiring_seed.generate_state(1)[0])),
     )
     rng = np.random.default_rng(data_seed)
     addresses = rng.integers(0, 2, (6, 16)).astype(np.uint8)
     values = rng.integers(0, 2, (6, 3)).astype(np.float64)
     queries = addresses ^ (rng.random((6, 16)) < 0.1).astype(np.uint8)
-    query_sets = [queries, addresses[:3]]
+    return wiring, addresses, values, [queries, addresses[:3]], int(brian_seed.generate_state(1)[0])
+
+
+def _check_against_runtime_and_mirror(standalone, seed):
+    wiring, addresses, values, query_sets, brian_seed = _inputs(seed)
     built = run_protocol(
-        standalone, wiring, addresses, values, query_sets, rng=np.random.default_rng(1)
+        standalone, wiring, addresses, values, query_sets, rng=np.random.default_rng(brian_seed)
     )
     assert isinstance(brian2.get_device(), RuntimeDevice)
     reference = run_protocol(
-        runtime, wiring, addresses, values, query_sets, rng=np.random.default_rng(1)
+        preset("tiny"),
+        wiring,
+        addresses,
+        values,
+        query_sets,
+        rng=np.random.default_rng(brian_seed),
     )
     np.testing.assert_array_equal(built.pf_weights, reference.pf_weights)
     mirror = wiring.mirror(3)
@@ -59,3 +66,26 @@ def test_cpp_standalone_equals_runtime_and_mirror(tmp_path):
         np.testing.assert_allclose(
             ours.read, mirror.read(torch.from_numpy(q)).numpy(), rtol=1e-9, atol=1e-12
         )
+
+
+def _compiled(cache):
+    """Modification times (ns) of every object file and binary ``make`` made in the cache."""
+    files = [*cache.rglob("*.o"), *cache.glob("*/main")]
+    return {str(path): path.stat().st_mtime_ns for path in files}
+
+
+def test_cpp_standalone_equals_runtime_and_mirror_and_compiles_once(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    standalone = preset("tiny").replace(device={"device": "cpp_standalone", "fast_compile": True})
+    _check_against_runtime_and_mirror(standalone, 15)
+    (project,) = [path for path in cache.iterdir() if path.is_dir()]
+    first = _compiled(cache)
+    assert str(project / "main") in first
+    # The run's data is removed once read; the compiled project stays.
+    assert not (project / "results").exists()
+    assert not (project / "static_arrays").exists()
+
+    _check_against_runtime_and_mirror(standalone, 16)
+    assert [path for path in cache.iterdir() if path.is_dir()] == [project]
+    assert _compiled(cache) == first
