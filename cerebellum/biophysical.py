@@ -1022,7 +1022,8 @@ def compare_with_mirror(
         ``bit_agreement_attention_dcn``, ``jaccard``; the measured ``curve`` (ActivationCurve);
         ``beta_measured``, ``beta_ci`` (query-cluster bootstrap, from spike-set
         intersections), ``beta_predicted`` (theory for the measured curve), ``fit_radius``;
-        ``probe_weight_error`` (mean |probe weight - theory weight| per level).
+        ``probe_weight_error`` (mean absolute gap between the probe and theory weights per
+        level).
     """
     import torch
 

@@ -1,15 +1,15 @@
 """Named parameter sets of the spiking cerebellum.
 
-================  ======  ========  =================  =======  ==============================
-preset            n       r         rule               p        expected active granule cells
-================  ======  ========  =================  =======  ==============================
-``tiny``          16      256       d = 4              0.0384   9.8 (tests, seconds)
-``default``       64      10^4      d = 24             0.0300   300 (the comparison job)
-``kanerva``       1000    10^5      d = 451            0.00107  107
-``biological``    64      10^5      4 selected inputs  0.0625   6250
-``biophysical``   64      2 10^4    4 selected inputs  0.0625   1250 (spiking; calibrated)
-``biophys.-tiny`` 16      2000      4 selected inputs  0.0625   125 (tests)
-================  ======  ========  =================  =======  ==============================
+======================  ======  ========  =================  =======  ==========================
+preset                  n       r         rule               p        expected active cells
+======================  ======  ========  =================  =======  ==========================
+``tiny``                16      256       d = 4              0.0384   9.8 (tests, seconds)
+``default``             64      10^4      d = 24             0.0300   300 (the comparison job)
+``kanerva``             1000    10^5      d = 451            0.00107  107
+``biological``          64      10^5      4 selected inputs  0.0625   6250
+``biophysical``         64      2 10^4    4 selected inputs  0.0625   1250 (spiking; calibrated)
+``biophysical-tiny``    16      2000      4 selected inputs  0.0625   125 (tests)
+======================  ======  ========  =================  =======  ==========================
 
 ``p`` is the probability that a uniformly random query activates a given granule cell,
 ``P[Binomial(n, 1/2) <= d]`` for a Hamming ball of radius d and ``2**-n_inputs`` for the
