@@ -290,7 +290,11 @@ def _noise_panels(table, draw, *, ylabel: str, title: str, n_rows: int = 1, row_
         (ax.get_legend_handles_labels() for ax in axes.flat), key=lambda pair: len(pair[1])
     )
     if handles:
-        fig.legend(handles, labels, loc="outside right upper", fontsize=7)
+        # below the panels (a legend at the side collides with the title); about 4 inches a
+        # column at this font size
+        n_columns = max(1, min(len(labels), int(fig.get_figwidth() // 4.2)))
+        fig.set_figheight(fig.get_figheight() + 0.17 * -(-len(labels) // n_columns))
+        fig.legend(handles, labels, loc="outside lower center", ncol=n_columns, fontsize=7)
     note = "\n(configurations offset sideways to stay visible)" if len(columns) else ""
     fig.suptitle(title + note)
     return fig

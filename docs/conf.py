@@ -54,6 +54,7 @@ exclude_patterns = [
     "_build",
     "_compare",
     "_biophysical",
+    "_sweep",
     "_transformers",
     "conf.py",
     "Thumbs.db",
@@ -134,6 +135,36 @@ def _run_compare_biophysical(app) -> None:
     (target / "rates.md").write_text(report[start : report.index("\n\n", start)] + "\n")
 
 
+#: The sweep shown on the sweeps page: 8 tiny points on a 2-worker LocalCluster (~45 s).
+SWEEP_COMMAND = [
+    "sweep",
+    "--preset",
+    "tiny",
+    "--radius",
+    "2,3,4,5",
+    "--n-neurons",
+    "256,1024",
+    "--n-queries",
+    "4",
+]
+
+
+def _run_sweep(app) -> None:
+    """Run :data:`SWEEP_COMMAND` into ``docs/_sweep``; keep its figures and report."""
+    target = DOCS / "_sweep"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir()
+    command = [sys.executable, "-m", "cerebellum", *SWEEP_COMMAND]
+    command += ["--out", str(target / "run"), "--no-progress"]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"cerebellar-sdm sweep failed (exit {completed.returncode}):\n{completed.stderr}"
+        )
+    (target / "stdout.txt").write_text(completed.stdout)
+
+
 def _run_transformer_beta(app) -> None:
     """Run ``cerebellar-sdm transformer-beta`` on MiniLM; keep its figures and tables."""
     target = DOCS / "_transformers"
@@ -161,4 +192,5 @@ def setup(app):
     app.connect("builder-inited", _copy_notebooks)
     app.connect("builder-inited", _run_compare)
     app.connect("builder-inited", _run_compare_biophysical)
+    app.connect("builder-inited", _run_sweep)
     app.connect("builder-inited", _run_transformer_beta)
