@@ -29,6 +29,9 @@ Usage::
 
     .venv/bin/python benchmarks/bench_circuit.py            # everything (~10 min on 2 cores)
     .venv/bin/python benchmarks/bench_circuit.py --quick    # r = 10^4 only, runtime only
+    # the scale point of issue 10/11: r = 10^5, m = q = 1000, compiled
+    .venv/bin/python benchmarks/bench_circuit.py --devices cpp_standalone --sizes-exp 5 \
+        --no-biological --patterns 1000 --queries 1000
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Oracle: the other engines -- the runtime (numpy) device on the same wiring and seed, and the
 NeuronSDM mirror -- must give identical granule activity, weights and reads. The network is
 the ``tiny`` preset compiled with ``-O0`` so the cold C++ build stays short; the device is
-returned to runtime afterwards (``run_protocol`` calls ``device.reinit()``).
+returned to runtime afterwards (``run_protocol`` calls ``device.reinit()``). The two engines
+also transmit mossy-fibre spikes differently (numpy: a flag summed over all synapses every
+step; compiled: ``on_pre``, spike by spike), so the comparison checks that both forms agree.
 
 It also checks the build cache (:mod:`cerebellum.circuit.build`) on that real build: a second
 run of the same structure with another wiring, other patterns and another seed recompiles

@@ -3,12 +3,17 @@
 The counter model (:class:`~cerebellum.params.CounterGranuleParams`, the default) is the exact
 SDM neuron. Each mossy-fibre spike adds 1 to the cell's input count ``x_j``, a perfect
 integrator over the window cleared by the window-end event (the Golgi cell's periodic
-inhibition). The mossy-fibre -> granule synapses (one per address bit, from
-:meth:`cerebellum.wiring.Wiring.mossy_granule_synapses`) are a summed variable that delivers,
-each step, how many of the cell's fibres spiked in the previous step. This is the same integer
-as an ``on_pre`` increment with the same one-step latency, but numpy's ``bincount`` over all
-synapses is several times faster than ``add.at`` over the spiking ones when each volley hits
-every granule cell ``n - H`` times (measured: 6 ms vs 47 ms per volley, r = 10^4).
+inhibition), through the mossy-fibre -> granule synapses (one per address bit, from
+:meth:`cerebellum.wiring.Wiring.mossy_granule_synapses`). In compiled code (``cpp_standalone``,
+the cython target) a spike is an ``on_pre`` increment ``count_post += 1`` in the step it is
+fired: work proportional to the spikes (``n r / 2`` events per window in the algorithmic mode,
+where fibres fire on one step of ``K``). With the numpy target the synapses are a summed
+variable instead, delivering each step how many of the cell's fibres spiked in the previous
+step (added to ``count`` before the thresholds): numpy's ``bincount`` over all synapses is
+faster than ``add.at`` over the spiking ones even evaluated on every step (measured at
+r = 10^5, 20 windows: 5.0 s summed vs 6.2 s ``on_pre``; r = 10^4: 6 ms vs 47 ms per volley).
+Either way every volley has reached ``count`` by the decision step, and the counts are the same
+integers (:func:`cerebellum.circuit.mossy.summed_transmission` picks the form).
 
 - Radius and selected rules, decision step ``s = K_in``: the cell fires iff ``x_j > theta``,
   ``theta = (N_syn - d - 1/2) lam_on + (d + 1/2) lam_off`` with ``lam = K_in p`` the mean count
@@ -39,18 +44,17 @@ from cerebellum.circuit.base import (
     window_end_event,
     window_sum,
 )
+from cerebellum.circuit.mossy import summed_transmission
 from cerebellum.params import CounterGranuleParams
 from models.activation import ActivationRule
 
 __all__ = ["build_counter_granule", "mossy_granule_synapses"]
 
-#: The summed mossy-fibre input of this step and the tie-breaking bias ``r - 1 - j``.
-GRANULE_INPUT_EQUATIONS = Equations(
-    """
-    mossy_input : 1
-    bias : 1 (constant)
-    """
-)
+#: The summed mossy-fibre input of this step (numpy target only).
+SUMMED_INPUT_EQUATIONS = Equations("mossy_input : 1")
+
+#: The tie-breaking bias ``r - 1 - j``.
+BIAS_EQUATIONS = Equations("bias : 1 (constant)")
 
 #: The Golgi level a top-k cell compares its priority with, and that priority.
 TOP_K_EQUATIONS = Equations(
@@ -110,7 +114,10 @@ def build_counter_granule(cell: CounterGranuleParams, ctx: BuildContext) -> Popu
         ``granule_spikes``; constants ``theta``, ``n_neurons``.
     """
     top_k = ctx.params.granule.activation is ActivationRule.TOP_K
-    equations = window_sum("count") + GRANULE_INPUT_EQUATIONS
+    summed = not ctx.injected and summed_transmission(ctx.params)
+    equations = window_sum("count") + BIAS_EQUATIONS
+    if summed:
+        equations += SUMMED_INPUT_EQUATIONS
     if top_k:
         equations += TOP_K_EQUATIONS
         threshold = f"{WINDOW_STEP} == decision_step and priority >= golgi_level"
@@ -128,14 +135,22 @@ def build_counter_granule(cell: CounterGranuleParams, ctx: BuildContext) -> Popu
     if ctx.injected:
         # Fast path: the match count arrives at the step where the last synaptic volley would.
         integrate = f"count += granule_drive(t, i) * int({WINDOW_STEP} == n_input_steps)"
-    else:
-        integrate = "count += mossy_input"
-    granule.run_regularly(integrate, when="before_thresholds", order=-1, name="granule_integrate")
+        granule.run_regularly(
+            integrate, when="before_thresholds", order=-1, name="granule_integrate"
+        )
+    elif summed:
+        granule.run_regularly(
+            "count += mossy_input", when="before_thresholds", order=-1, name="granule_integrate"
+        )
     granule.bias = np.arange(ctx.n_neurons - 1, -1, -1, dtype=np.float64)
     synapses = {}
-    if not ctx.injected:
+    if summed:
         synapses["mossy_granule"] = mossy_granule_synapses(
             ctx, granule, "mossy_input_post = spiked_pre : 1 (summed)"
+        )
+    elif not ctx.injected:
+        synapses["mossy_granule"] = mossy_granule_synapses(
+            ctx, granule, Equations(""), on_pre="count_post += 1"
         )
     return Population(
         groups={"granule": granule},

@@ -6,10 +6,14 @@ algorithmic mode every active fibre fires once, at step ``s = 0`` of the window;
 Poisson mode every fibre fires a Bernoulli spike per step for the ``K_in`` input steps, with
 probability ``p_on = mf_rate_on dt`` when active and ``p_off = mf_rate_off dt`` otherwise.
 
-A spike sets the one-step flag ``spiked``: set by the reset, seen by the summed mossy-fibre ->
-granule synapse in the next step's ``groups`` slot, then cleared before that step's thresholds.
-On the injected fast path (``DynamicsParams(mossy_drive="injected")``) there is no mossy-fibre
-group at all.
+How a spike reaches the granule cells depends on the engine (:func:`summed_transmission`):
+compiled code (``cpp_standalone``, the cython target) transmits it event by event, work
+proportional to the spikes (``on_pre``); the numpy target instead sums a one-step flag
+``spiked`` over all synapses every step (set by the reset, seen by the summed mossy-fibre ->
+granule synapse in the next step's ``groups`` slot, then cleared before that step's
+thresholds), because numpy's ``bincount`` over every synapse beats ``add.at`` over the spiking
+ones (see :mod:`cerebellum.circuit.granule`). On the injected fast path
+(``DynamicsParams(mossy_drive="injected")``) there is no mossy-fibre group at all.
 """
 
 from __future__ import annotations
@@ -17,12 +21,24 @@ from __future__ import annotations
 from brian2 import Equations, NeuronGroup
 
 from cerebellum.circuit.base import WINDOW_STEP, BuildContext, Population, register_model
-from cerebellum.params import PushPullMossyParams
+from cerebellum.params import CircuitParams, PushPullMossyParams
 
-__all__ = ["build_push_pull_mossy"]
+__all__ = ["build_push_pull_mossy", "summed_transmission"]
 
-#: The one-step spike flag of a fibre.
+#: The one-step spike flag of a fibre (summed transmission).
 MOSSY_EQUATIONS = Equations("spiked : 1")
+
+
+def summed_transmission(params: CircuitParams) -> bool:
+    """True when mossy-fibre spikes reach the granule cells through a summed flag.
+
+    That is the runtime device with the numpy target, where one ``bincount`` over all
+    synapses per step is faster than ``add.at`` over the spiking ones; compiled code
+    (``cpp_standalone``, cython) transmits spike by spike (``on_pre``). Both deliver the same
+    integer counts by the decision step, so the circuit is exact either way.
+    """
+    dev = params.device
+    return dev.device == "runtime" and dev.codegen_target == "numpy"
 
 
 @register_model("mossy", PushPullMossyParams)
@@ -50,6 +66,11 @@ def build_push_pull_mossy(cell: PushPullMossyParams, ctx: BuildContext) -> Popul
             f"{WINDOW_STEP} < n_input_steps and "
             "rand() < p_on * mf_pattern(t, i) + p_off * (1 - mf_pattern(t, i))"
         )
+    if not summed_transmission(ctx.params):
+        mossy = NeuronGroup(
+            ctx.params.granule.n_mossy_fibres, Equations(""), threshold=threshold, name="mossy"
+        )
+        return Population(groups={"mossy": mossy}, constants=constants)
     mossy = NeuronGroup(
         ctx.params.granule.n_mossy_fibres,
         MOSSY_EQUATIONS,
