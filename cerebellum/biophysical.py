@@ -62,6 +62,7 @@ from cerebellum.circuit.biophysical import (
     REFERENCE_ZERO,
 )
 from cerebellum.params import CircuitParams, GranuleLayerParams
+from cerebellum.protocol import run_report_options
 from cerebellum.readout import Readout, as_numpy, binary_matrix, value_matrix
 from cerebellum.wiring import Wiring
 from models.activation import ActivationRule
@@ -315,12 +316,15 @@ class BiophysicalProtocol:
     ----------
     circuit : Circuit
         Built from biophysical parameters (no run yet).
+    report, report_period
+        Brian2's progress callback, as for :class:`cerebellum.protocol.Protocol`.
     """
 
-    def __init__(self, circuit: Circuit) -> None:
+    def __init__(self, circuit: Circuit, *, report=None, report_period: float = 1.0) -> None:
         if not isinstance(circuit, Circuit):
             raise TypeError(f"circuit must be a Circuit; got {type(circuit).__name__}")
         _check_params(circuit.params)
+        self._run_options = run_report_options(report, report_period)
         self.circuit = circuit
         dyn = circuit.params.dynamics
         self.dt_s = float(dyn.dt)
@@ -427,7 +431,10 @@ class BiophysicalProtocol:
         done = int(round(float(self.circuit.network.t) / self.dt_s))
         total = until * self.period_steps
         if total > done:
-            self.circuit.network.run((total - done) * self.dt_s * second, namespace=self._namespace)
+            options = {} if self.circuit.standalone else self._run_options
+            self.circuit.network.run(
+                (total - done) * self.dt_s * second, namespace=self._namespace, **options
+            )
 
     # -- the steps of the experiment ------------------------------------------------------------
 
@@ -662,6 +669,7 @@ def run_biophysical(
     decode_delay=None,
     raster_duration=1.0 * second,
     track_memory: bool = False,
+    report=None,
 ) -> BiophysicalResult:
     """Build the biophysical circuit, calibrate the Golgi inhibition, write, read, decode.
 
@@ -699,6 +707,8 @@ def run_biophysical(
         (rounded down to whole presentations) before the first read.
     track_memory : bool
         Record peak Python-heap memory (``tracemalloc``) into ``timings_s["peak_memory_mb"]``.
+    report : callable, optional
+        Brian2's progress callback for every run (:class:`cerebellum.protocol.Protocol`).
 
     Returns
     -------
@@ -753,7 +763,7 @@ def run_biophysical(
             n_pattern_channels=bits.shape[0] if pattern_channels else 0,
             rng=rng,
         )
-        protocol = BiophysicalProtocol(circuit)
+        protocol = BiophysicalProtocol(circuit, report=report)
         timings["build"] = time.perf_counter() - clock
         protocol.background(n_background)
         blocks = []

@@ -597,6 +597,7 @@ def run_engines(
     *,
     progress: Progress | None = None,
     nwb: bool = False,
+    report=None,
 ) -> EngineOutputs:
     """Stage 3: write and read the circuit, then the mirror, on the same wiring and queries.
 
@@ -609,6 +610,8 @@ def run_engines(
     nwb : bool
         Keep the run's spikes, rates, weights and epochs for an NWB file
         (:func:`cerebellum.nwb.write_nwb`): runtime device only.
+    report : callable, optional
+        Brian2's progress callback inside the simulation (:class:`cerebellum.protocol.Protocol`).
 
     Returns
     -------
@@ -633,6 +636,7 @@ def run_engines(
             wired.values.numpy(),
             [wired.queries.numpy()],
             rng=resolved.generators.brian,
+            report=report,
         )
         readout, raster, circuit_recall = biophysical.readouts[0], None, None
         if nwb:
@@ -641,7 +645,9 @@ def run_engines(
             nwb_content = biophysical_content(biophysical)
     else:
         step("simulating the circuit (write + read)")
-        readout, raster, circuit_recall, nwb_content = _run_circuit(resolved, wired, step, nwb=nwb)
+        readout, raster, circuit_recall, nwb_content = _run_circuit(
+            resolved, wired, step, nwb=nwb, report=report
+        )
     step("mirror: NeuronSDM, PatternSDM, attention")
     device = resolved.config.torch_device
     memories = mirror_memories(
@@ -660,7 +666,9 @@ def run_engines(
     )
 
 
-def _run_circuit(resolved: ResolvedConfig, wired: Wired, step: Progress, *, nwb: bool = False):
+def _run_circuit(
+    resolved: ResolvedConfig, wired: Wired, step: Progress, *, nwb: bool = False, report=None
+):
     """The circuit's Readout, raster, recall (the last two at runtime only) and NWB content."""
     from cerebellum.circuit import build_circuit
     from cerebellum.protocol import Protocol, run_protocol
@@ -679,7 +687,7 @@ def _run_circuit(resolved: ResolvedConfig, wired: Wired, step: Progress, *, nwb:
         n_pattern_channels=config.n_patterns,
         rng=brian_rng,
     )
-    protocol = Protocol(circuit)
+    protocol = Protocol(circuit, report=report)
     weights_before = protocol.pf_weights() if nwb else None
     protocol.write(wired.patterns, wired.values)
     protocol.store("written")
@@ -1520,6 +1528,7 @@ def run_comparison(
     *,
     progress: Progress | None = None,
     nwb: bool = False,
+    report=None,
 ) -> Comparison:
     """Run the circuit and the mirror on one wiring and measure how they agree.
 
@@ -1535,6 +1544,9 @@ def run_comparison(
     nwb : bool
         Keep the run's spikes, rates, PF -> Purkinje weights and epochs for ``spikes.nwb``
         (:attr:`Comparison.nwb_content`; :func:`cerebellum.report.write_run` writes it).
+    report : callable, optional
+        Brian2's ``report(elapsed, completed, start, duration)`` callback, called about once a
+        second inside every simulation run at runtime (the CLI shows it on its bar).
 
     Returns
     -------
@@ -1545,7 +1557,7 @@ def run_comparison(
     resolved = config if isinstance(config, ResolvedConfig) else configure(config)
     step("sampling wiring and patterns")
     wired = wire(resolved)
-    engines = run_engines(resolved, wired, progress=step, nwb=nwb)
+    engines = run_engines(resolved, wired, progress=step, nwb=nwb, report=report)
     analysis = analyse(resolved, wired, engines, progress=step)
     return assemble(resolved, engines, analysis, wall_time_s=time.perf_counter() - started)
 

@@ -28,16 +28,38 @@ from pathlib import Path
 
 import brian2
 import numpy as np
-from brian2 import TimedArray
+from brian2 import TimedArray, second
 
 from cerebellum.circuit import Circuit, build_circuit
 from cerebellum.circuit.build import release_standalone_directory
 from cerebellum.params import CircuitParams
 from cerebellum.readout import Readout, as_numpy, binary_matrix, value_matrix
 from cerebellum.wiring import Wiring
-from models.validation import check_int
+from models.validation import check_int, check_real
 
-__all__ = ["FrozenReader", "Protocol", "ProtocolResult", "run_protocol"]
+__all__ = ["FrozenReader", "Protocol", "ProtocolResult", "run_protocol", "run_report_options"]
+
+
+def run_report_options(report, report_period: float) -> dict:
+    """``network.run`` keyword arguments for a progress callback (empty without one).
+
+    Parameters
+    ----------
+    report : callable or None
+        ``report(elapsed, completed, start, duration)`` (Brian2's report protocol).
+    report_period : float
+        Wall seconds between calls, > 0.
+
+    Returns
+    -------
+    dict
+    """
+    if report is None:
+        return {}
+    if not callable(report):
+        raise TypeError(f"report must be callable or None; got {type(report).__name__}")
+    period = check_real(report_period, "report_period", low=0.0, low_open=True)
+    return {"report": report, "report_period": period * second}
 
 
 class Protocol:
@@ -47,11 +69,18 @@ class Protocol:
     ----------
     circuit : Circuit
         A freshly built circuit (no run yet).
+    report : callable, optional
+        Brian2's progress callback ``report(elapsed, completed, start, duration)``
+        (``completed`` a fraction of the current run), passed to every ``network.run`` at
+        runtime (cpp_standalone runs its own loop and takes none).
+    report_period : float
+        Wall seconds between calls (default 1).
     """
 
-    def __init__(self, circuit: Circuit) -> None:
+    def __init__(self, circuit: Circuit, *, report=None, report_period: float = 1.0) -> None:
         if not isinstance(circuit, Circuit):
             raise TypeError(f"circuit must be a Circuit; got {type(circuit).__name__}")
+        self._run_options = run_report_options(report, report_period)
         self.circuit = circuit
         self._n_windows = 0
         self._n_written = 0
@@ -89,7 +118,8 @@ class Protocol:
         namespace["cf_value"] = TimedArray(climbing, dt=duration)
         namespace["plasticity_gate"] = TimedArray(gate, dt=duration)
         if n_new:
-            c.network.run(n_new * duration, namespace=namespace)
+            options = {} if c.standalone else self._run_options
+            c.network.run(n_new * duration, namespace=namespace, **options)
             if not c.standalone:
                 self._check_completed(total)
         self._n_windows = total
@@ -280,6 +310,7 @@ class Protocol:
         -------
         dict
             ``window_s`` (float, s), ``start_s`` (float, s), and per population
+            ``mossy`` (None on the injected fast path, which has no fibres) and
             ``granule`` {``times_s``, ``cells``} (spikes), ``purkinje`` and ``dcn``
             {``times_s``, ``cells``, ``rate``} (window-end rates in Hz); arrays are numpy.
         """
@@ -299,9 +330,11 @@ class Protocol:
                 out[name] = np.asarray(monitor.variables[name].get_value(), dtype=float)[keep]
             return out
 
+        mossy = c.monitors.get("mossy_spikes")  # none on the injected fast path
         return {
             "window_s": window_s,
             "start_s": start_s,
+            "mossy": None if mossy is None else select(mossy),
             "granule": select(c.monitors["granule_spikes"]),
             "purkinje": select(c.monitors["purkinje"], "rate"),
             "dcn": select(c.monitors["dcn"], "rate"),

@@ -221,15 +221,20 @@ def test_raster_selects_the_requested_windows_as_numpy():
     protocol.write(addresses, values)
     protocol.read(queries)
     raster = protocol.raster(4, 2)  # the last write window and the first read window
-    assert set(raster) == {"window_s", "start_s", "granule", "purkinje", "dcn"}
+    assert set(raster) == {"window_s", "start_s", "mossy", "granule", "purkinje", "dcn"}
     window_s = float(circuit.window_duration)
     assert raster["window_s"] == window_s and raster["start_s"] == 4 * window_s
     dt = float(params.dynamics.dt)
-    monitors = {"granule": "granule_spikes", "purkinje": "purkinje", "dcn": "dcn"}
+    monitors = {
+        "mossy": "mossy_spikes",
+        "granule": "granule_spikes",
+        "purkinje": "purkinje",
+        "dcn": "dcn",
+    }
     for population, key in monitors.items():
         entry = raster[population]
         assert set(entry) == (
-            {"times_s", "cells"} | ({"rate"} if population != "granule" else set())
+            {"times_s", "cells"} | ({"rate"} if population in ("purkinje", "dcn") else set())
         )
         assert all(isinstance(value, np.ndarray) for value in entry.values())
         windows = np.floor(entry["times_s"] / dt + 0.5).astype(int) // circuit.timing.n_steps

@@ -18,7 +18,7 @@ ones (see :mod:`cerebellum.circuit.granule`). On the injected fast path
 
 from __future__ import annotations
 
-from brian2 import Equations, NeuronGroup
+from brian2 import Equations, NeuronGroup, SpikeMonitor
 
 from cerebellum.circuit.base import WINDOW_STEP, BuildContext, Population, register_model
 from cerebellum.params import CircuitParams, PushPullMossyParams
@@ -53,7 +53,7 @@ def build_push_pull_mossy(cell: PushPullMossyParams, ctx: BuildContext) -> Popul
     Returns
     -------
     Population
-        Groups ``{"mossy"}``; constants ``p_on``, ``p_off``.
+        Groups ``{"mossy"}``, monitor ``mossy_spikes``; constants ``p_on``, ``p_off``.
     """
     dyn = ctx.params.dynamics
     constants = {"p_on": dyn.spike_probability_on, "p_off": dyn.spike_probability_off}
@@ -70,7 +70,7 @@ def build_push_pull_mossy(cell: PushPullMossyParams, ctx: BuildContext) -> Popul
         mossy = NeuronGroup(
             ctx.params.granule.n_mossy_fibres, Equations(""), threshold=threshold, name="mossy"
         )
-        return Population(groups={"mossy": mossy}, constants=constants)
+        return Population(groups={"mossy": mossy}, constants=constants, monitors=_monitor(mossy))
     mossy = NeuronGroup(
         ctx.params.granule.n_mossy_fibres,
         MOSSY_EQUATIONS,
@@ -79,4 +79,9 @@ def build_push_pull_mossy(cell: PushPullMossyParams, ctx: BuildContext) -> Popul
         name="mossy",
     )
     mossy.run_regularly("spiked = 0", when="before_thresholds", name="mossy_flag_clear")
-    return Population(groups={"mossy": mossy}, constants=constants)
+    return Population(groups={"mossy": mossy}, constants=constants, monitors=_monitor(mossy))
+
+
+def _monitor(mossy) -> dict:
+    """``mossy_spikes``: the fibres' spikes (rasters, NWB); n_dims spikes per window."""
+    return {"mossy_spikes": SpikeMonitor(mossy, name="mossy_spikes")}
