@@ -304,11 +304,16 @@ def descendants_named(pid: int, name: str) -> list[int]:
 @pytest.mark.brian
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds make through /proc")
-def test_ctrl_c_during_the_standalone_build_is_one_line_and_130(tmp_path):
+def test_ctrl_c_during_the_standalone_build_is_one_line_and_130(tmp_path, tmp_path_factory):
     # Ctrl-C in a terminal signals the whole foreground process group: the child runs in its
     # own session and the group gets SIGINT while make runs. Oracle: exit 130, one line, no
-    # make output, no run directory (today: 100 lines of make output and a traceback).
-    child = start_compare(tmp_path / "run", "--device", "cpp_standalone", start_new_session=True)
+    # make output, no run directory (today: 100 lines of make output and a traceback). An
+    # empty build cache of its own, so that make compiles (a cached build's make lasts ~30 ms).
+    cache = tmp_path_factory.mktemp("standalone-cache")
+    env = {**os.environ, "CEREBELLAR_SDM_STANDALONE_CACHE": str(cache)}
+    child = start_compare(
+        tmp_path / "run", "--device", "cpp_standalone", start_new_session=True, env=env
+    )
     deadline = time.monotonic() + 300
     while not descendants_named(child.pid, "make"):
         assert child.poll() is None, child.communicate()

@@ -68,7 +68,11 @@ def build_push_pull_mossy(cell: PushPullMossyParams, ctx: BuildContext) -> Popul
         )
     if not summed_transmission(ctx.params):
         mossy = NeuronGroup(
-            ctx.params.granule.n_mossy_fibres, Equations(""), threshold=threshold, name="mossy"
+            ctx.params.granule.n_mossy_fibres,
+            Equations(""),
+            threshold=threshold,
+            reset="",  # stateless fibres: nothing to reset (and no Brian2 warning)
+            name="mossy",
         )
         return Population(groups={"mossy": mossy}, constants=constants, monitors=_monitor(mossy))
     mossy = NeuronGroup(
