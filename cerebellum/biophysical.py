@@ -76,6 +76,7 @@ __all__ = [
     "calibrate_golgi",
     "compare_with_mirror",
     "LITERATURE_RATES_HZ",
+    "PER_LEVEL_MEASURES",
     "mirror_active_fraction",
     "rates_against_literature",
     "run_biophysical",
@@ -138,6 +139,19 @@ def rates_against_literature(rates_hz: dict) -> list[dict]:
         rows.append(row)
     return rows
 
+
+#: The per-noise-level measures of :func:`compare_with_mirror` (one array over the levels each;
+#: ``probe_weight_error`` only with probe channels).
+PER_LEVEL_MEASURES = (
+    "cosine_dcn",
+    "bit_agreement_dcn",
+    "cosine_purkinje",
+    "bit_agreement_purkinje",
+    "cosine_attention_dcn",
+    "bit_agreement_attention_dcn",
+    "jaccard",
+    "probe_weight_error",
+)
 
 #: Populations with recorded membrane potentials (``<name>_traces``).
 TRACED_POPULATIONS = ("granule", "golgi", "mli", "purkinje", "dcn")

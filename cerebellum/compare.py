@@ -952,7 +952,11 @@ def _biophysical_summary(resolved: ResolvedConfig, wired: Wired, result) -> dict
     (:data:`cerebellum.biophysical.LITERATURE_RATES_HZ`); the protocol's own climbing-fibre
     schedule (bursts in writes only) and the rule's bounds.
     """
-    from cerebellum.biophysical import compare_with_mirror, rates_against_literature
+    from cerebellum.biophysical import (
+        PER_LEVEL_MEASURES,
+        compare_with_mirror,
+        rates_against_literature,
+    )
 
     params = resolved.params
     measured = compare_with_mirror(
@@ -964,16 +968,7 @@ def _biophysical_summary(resolved: ResolvedConfig, wired: Wired, result) -> dict
         rng=resolved.generators.bootstrap,
     )
     per_level = {"noise_levels": [int(v) for v in measured["noise_levels"]]}
-    for key in (
-        "cosine_dcn",
-        "bit_agreement_dcn",
-        "cosine_purkinje",
-        "bit_agreement_purkinje",
-        "cosine_attention_dcn",
-        "bit_agreement_attention_dcn",
-        "jaccard",
-        "probe_weight_error",
-    ):
+    for key in PER_LEVEL_MEASURES:
         if key in measured:
             per_level[key] = _nan_to_none(measured[key])
     at_zero = {
