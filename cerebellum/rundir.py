@@ -3,10 +3,10 @@
 A run writes every file into a hidden temporary directory beside the target and renames it into
 place only when everything succeeded, so an error or Ctrl-C never leaves a half-written run
 directory behind: creating, renaming and removing the temporary directory happen with SIGINT,
-SIGTERM and SIGHUP held back, so a signal (which the CLI turns into an exception) can arrive
-only while the block runs, where the cleanup catches it. Every run directory holds
-``params.json``, ``results.json``, ``meta.json`` (package and library versions, seed, git SHA,
-device, wall time) and its figures.
+SIGTERM and SIGHUP held back (their handlers run right after), so a signal (which the CLI turns
+into an exception) can arrive only while the block runs, where the cleanup catches it. Every run
+directory holds ``params.json``, ``results.json``, ``meta.json`` (package and library versions,
+seed, git SHA, device, wall time) and its figures.
 """
 
 from __future__ import annotations
@@ -99,19 +99,32 @@ _DEFERRED_SIGNALS = {
 
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Block the run-ending signals for the block (main thread, POSIX); they are delivered,
-    and their handlers run, right after it."""
-    can_block = hasattr(signal, "pthread_sigmask") and (
-        threading.current_thread() is threading.main_thread()
-    )
-    if not can_block:
-        yield
+    """Hold back the run-ending signals for the block (main thread); each one that arrived is
+    raised again, with its own handler, right after it.
+
+    The deferral is done at the level of Python's handlers, not the thread's signal mask: a
+    signal sent to the process may be taken by any thread that has not blocked it (torch,
+    OpenMP and Dask start threads of their own), but its Python handler always runs in the main
+    thread, where the recording handler installed here catches it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can be changed, and run, only in the main thread
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED_SIGNALS)
+    pending: list[int] = []
+    previous = {}
+    for signum in _DEFERRED_SIGNALS:
+        handler = signal.getsignal(signum)
+        if handler is None:  # installed outside Python: cannot be put back, so left alone
+            continue
+        previous[signum] = handler
+        signal.signal(signum, lambda number, frame: pending.append(number))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(pending):  # each signal once, in order of arrival
+            signal.raise_signal(signum)
 
 
 def _to_jsonable(value):

@@ -93,3 +93,31 @@ def test_signals_are_held_back_while_the_staging_directory_is_made_or_removed():
         assert seen == [signal.SIGTERM]
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_signal_taken_by_another_thread_is_held_back_too():
+    # Oracle: the handler's own record. The signal is sent to a second thread (which has not
+    # blocked it, like the threads torch or Dask start), so a per-thread signal mask could not
+    # hold it back; Python runs the handler in the main thread all the same.
+    import signal
+    import threading
+    import time
+
+    from cerebellum.rundir import _signals_deferred
+
+    seen = []
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+    try:
+        with _signals_deferred():
+            signal.pthread_kill(other.ident, signal.SIGTERM)
+            time.sleep(0.2)  # time for the other thread to take it and the main one to see it
+            assert seen == []
+        assert seen == [signal.SIGTERM]
+        assert signal.getsignal(signal.SIGTERM) is not None  # the test's handler is back
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        release.set()
+        other.join()
