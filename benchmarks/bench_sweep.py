@@ -8,8 +8,10 @@ starting processes. Each timing writes into a fresh directory (no point is skipp
 and leaves out the figures. Prints the wall time of each and the ratio (target: >= 1.6 on two
 free cores; a machine whose cores are shared with other work shows less).
 
-The compile-once ``cpp_standalone`` sweep (build one C++ project, rerun it with new parameters)
-is not part of this benchmark; :func:`bench_cpp_standalone_compile_once` is its hook.
+Then ``--standalone-points`` (8) tiny points of one structure on ``cpp_standalone``, one
+worker: compiled once and reused through the build cache (:mod:`cerebellum.circuit.build`),
+against a fresh build directory for every point (the baseline: what each run did before the
+cache). The first compile-once point builds cold and counts in that total.
 
 Run: ``.venv/bin/python benchmarks/bench_sweep.py`` (``--points 12`` for a longer grid).
 """
@@ -73,18 +75,108 @@ def time_sweep(n_workers: int, points, warmup, root: Path) -> float:
         cluster.close()
 
 
-def bench_cpp_standalone_compile_once() -> None:
-    """Hook: a compile-once ``cpp_standalone`` sweep (one build, reruns with new parameters).
+def rebuild_per_point(config):
+    """The baseline runner: each point compiles its ``cpp_standalone`` project from scratch.
 
-    Not implemented here; ``cerebellum.sweep.run_sweep(..., runner=...)`` is where such a
-    runner plugs in.
+    It points the build cache at a new, empty folder for this point only (what every run did
+    before the cache: a fresh build directory), then runs the point as the sweep would.
     """
-    print("cpp_standalone compile-once sweep: skipped (not part of this benchmark)")
+    from cerebellum.circuit.build import CACHE_ENV
+    from cerebellum.compare import run_comparison
+
+    previous = os.environ.get(CACHE_ENV)
+    with tempfile.TemporaryDirectory(prefix="bench-rebuild-") as fresh:
+        os.environ[CACHE_ENV] = fresh
+        try:
+            return run_comparison(config)
+        finally:
+            if previous is None:
+                os.environ.pop(CACHE_ENV, None)
+            else:
+                os.environ[CACHE_ENV] = previous
+
+
+def time_standalone_sweep(points, root: Path, *, runner=None) -> tuple[float, list[float]]:
+    """Seconds for ``points`` (one worker, so builds are not overlapped) and each point's wall
+    time, with the build cache in a new folder under ``root``."""
+    from cerebellum.circuit.build import CACHE_ENV
+
+    cache = root / "cache"
+    previous = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(cache)  # inherited by the worker process started below
+    try:
+        cluster = LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        try:
+            with Client(cluster, set_as_default=False) as client:
+                client.register_plugin(sweep.WarmWorker(), name=sweep.WarmWorker.name)
+                started = time.perf_counter()
+                outcome = sweep.run_sweep(
+                    points, root / "sweep", client=client, progress=False, figures=False,
+                    runner=runner,
+                )  # fmt: skip
+                elapsed = time.perf_counter() - started
+        finally:
+            cluster.close()
+    finally:
+        if previous is None:
+            os.environ.pop(CACHE_ENV, None)
+        else:
+            os.environ[CACHE_ENV] = previous
+    if outcome.n_ok != len(points):
+        raise RuntimeError(f"{outcome.n_failed} points failed; see {outcome.report_path}")
+    walls = [
+        sweep.read_point_record(root / "sweep" / "points" / p.point_id)["wall_time_s"]
+        for p in points
+    ]
+    return elapsed, walls
+
+
+def bench_cpp_standalone_compile_once(n_points: int) -> None:
+    """``n_points`` ``cpp_standalone`` points of one structure (seeds differ): compiled once
+    and reused through the build cache, against a fresh build for every point.
+
+    Both run on one worker in the same sweep machinery; the first compile-once point builds
+    cold, so its cost is in the compile-once total.
+    """
+    points = sweep.plan_sweep(
+        sweep.spec_from_axes({**TINY, "device": ["cpp_standalone"], "seed": list(range(n_points))})
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-standalone-") as tmp:
+        once, once_walls = time_standalone_sweep(points, Path(tmp) / "once")
+        print(
+            f"cpp_standalone, compile once     : {once:7.1f} s  (first point "
+            f"{once_walls[0]:.1f} s, the others median "
+            f"{sorted(once_walls[1:])[len(once_walls[1:]) // 2]:.1f} s)"
+        )
+        rebuilt, rebuilt_walls = time_standalone_sweep(
+            points, Path(tmp) / "rebuild", runner=rebuild_per_point
+        )
+        print(
+            f"cpp_standalone, rebuild per point: {rebuilt:7.1f} s  (median "
+            f"{sorted(rebuilt_walls)[len(rebuilt_walls) // 2]:.1f} s per point)"
+        )
+    print(
+        f"speed-up compile once vs rebuild per point ({n_points} points): "
+        f"{rebuilt / once:.2f}x (expected >= 5)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=8, help="points in the grid (default 8)")
+    parser.add_argument(
+        "--standalone-points",
+        type=int,
+        default=8,
+        help="cpp_standalone points of one structure (default 8; 0 leaves that part out: "
+        "rebuilding costs about a minute of compiling per point)",
+    )
     args = parser.parse_args()
     points = tiny_points(args.points)
     warmup = tiny_points(2, offset=10_000)
@@ -96,7 +188,8 @@ def main() -> None:
         two = time_sweep(2, points, warmup, root)
         print(f"2 workers: {two:7.2f} s  ({two / len(points):.2f} s/point)")
     print(f"speed-up 2 workers vs 1: {one / two:.2f}x (target >= 1.6 on 2 free cores)")
-    bench_cpp_standalone_compile_once()
+    if args.standalone_points:
+        bench_cpp_standalone_compile_once(args.standalone_points)
 
 
 if __name__ == "__main__":
