@@ -8,6 +8,11 @@ fibres fire at the background rate for ``G`` while the state decays on its own. 
 - ``background``: no address (spontaneous activity, measured first);
 - ``calibration``: random queries while :func:`calibrate_golgi` searches the Golgi inhibition
   that gives the target fraction of active granule cells (plasticity off);
+- ``rest``: no address and no plasticity, before each write: consecutive writes (and the last
+  calibration query before the first write) lie ``1 + n_rest`` periods apart, so the
+  parallel-fibre spikes of one write fall in the next write's LTD window only at its tail
+  (``n_rest = 3``: 400 ms apart, the kernel at <= 4 % of its peak; back to back, 100 ms
+  apart, it was 42-74 % and every write depressed the synapses of the pattern before it);
 - ``write``: pattern ``mu``; the climbing fibre of every channel whose written bit is 1 fires a
   burst ``burst_delay`` after the onset (value channels: the pattern's value bits; probe
   channel ``nu``: 1 iff ``nu = mu``; reference ``zero``: never; reference ``one``: always);
@@ -381,8 +386,8 @@ class BiophysicalProtocol:
 
         Parameters
         ----------
-        kind : {"background", "calibration", "write", "read"}
-        bits : ndarray of shape (n_dims,), uint8, or None (background)
+        kind : {"background", "calibration", "rest", "write", "read"}
+        bits : ndarray of shape (n_dims,), uint8, or None (background, rest)
         cf_bits : ndarray of shape (n_channels_total,), {0, 1}, or None
             Channels whose climbing fibre bursts (writes only).
         """
@@ -457,25 +462,32 @@ class BiophysicalProtocol:
         for _ in range(check_int(n, "n", low=0)):
             self.schedule("background", None, None)
 
-    def write(self, addresses: np.ndarray, values: np.ndarray) -> None:
-        """Schedule the writes of ``addresses`` with binary ``values`` on the climbing fibres."""
+    def write(self, addresses: np.ndarray, values: np.ndarray, *, n_rest: int = 0) -> np.ndarray:
+        """Schedule the writes of ``addresses`` with binary ``values`` on the climbing fibres,
+        each after ``n_rest`` rest presentations; returns the writes' presentation indices."""
         c = self.circuit
+        n_rest = check_int(n_rest, "n_rest", low=0)
         n_new = addresses.shape[0]
         if c.n_pattern_channels and self._n_written + n_new > c.n_pattern_channels:
             raise ValueError(
                 f"addresses: at most n_pattern_channels={c.n_pattern_channels} patterns can be "
                 f"written; got {self._n_written} + {n_new}"
             )
+        indices = []
         for row, value in zip(addresses, values, strict=True):
+            for _ in range(n_rest):
+                self.schedule("rest", None, None)
             cf = np.zeros(self.n_channels_total)
             cf[: c.n_values] = value
             if c.n_pattern_channels:
                 cf[c.n_values + self._n_written] = 1.0
             cf[c.n_channels + REFERENCE_ONE] = 1.0
             cf[c.n_channels + REFERENCE_ZERO] = 0.0
+            indices.append(self.n_presentations)
             self.schedule("write", row, cf)
             self.write_bits.append(row)
             self._n_written += 1
+        return np.asarray(indices, dtype=np.int64)
 
     def read(self, queries: np.ndarray) -> np.ndarray:
         """Schedule reads; returns their presentation indices."""
@@ -678,6 +690,7 @@ def run_biophysical(
     target_fraction: float | None = None,
     inhibition_scale: float | None = None,
     n_background: int = 4,
+    n_rest: int = 3,
     n_calibration_queries: int = 8,
     n_calibration_steps: int = 7,
     decode_delay=None,
@@ -711,6 +724,11 @@ def run_biophysical(
         cannot adapt between runs).
     n_background : int
         Background presentations at the start (spontaneous rates), >= 1.
+    n_rest : int
+        Rest presentations (no address, no plasticity) before each write, >= 0; default 3
+        (our choice): writes 400 ms apart, so one write's parallel-fibre spikes reach the next
+        write's LTD kernel at <= 4 % of its peak (conditioning trials in vivo are seconds
+        apart).
     n_calibration_queries, n_calibration_steps : int
         See :func:`calibrate_golgi`.
     decode_delay : Quantity (time), optional
@@ -756,6 +774,7 @@ def run_biophysical(
             "device first)"
         )
     n_background = check_int(n_background, "n_background", low=1)
+    n_rest = check_int(n_rest, "n_rest", low=0)
     presentation = params.dynamics.presentation
     delay = 10.0 * brian2.ms if decode_delay is None else decode_delay
     check_quantity(delay, "decode_delay", second, low=0.0)
@@ -789,9 +808,7 @@ def run_biophysical(
                 for row in rng.integers(0, 2, size=(n_cal, n_dims), dtype=np.uint8):
                     protocol.schedule("calibration", row, None)
                 blocks.append(np.arange(first, protocol.n_presentations))
-        write_first = protocol.n_presentations
-        protocol.write(bits, values_np)
-        write_index = np.arange(write_first, protocol.n_presentations)
+        write_index = protocol.write(bits, values_np, n_rest=n_rest)
         read_index = [protocol.read(q) for q in query_bits]
         calibration = None
         clock = time.perf_counter()
@@ -961,7 +978,7 @@ def _collect(
     )
     onsets = {
         kind: np.nonzero(kinds == kind)[0] * protocol.period_s
-        for kind in ("background", "calibration", "write", "read")
+        for kind in ("background", "calibration", "rest", "write", "read")
     }
     return BiophysicalResult(
         readouts=readouts,

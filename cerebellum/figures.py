@@ -544,6 +544,7 @@ POPULATION_LABELS = {
 _KIND_LABELS = {
     "background": "background (no address)",
     "calibration": "Golgi calibration query",
+    "rest": "rest before a write (no address)",
     "write": "write (plasticity on)",
     "read": "read (plasticity off)",
 }
@@ -554,7 +555,7 @@ def _presentation_spans(ax, onsets_s: Mapping, presentation_s: float, window_s) 
     """Shade each presentation in the window by its kind; returns legend handles."""
     start, stop = window_s
     handles = []
-    for index, kind in enumerate(("background", "calibration", "write", "read")):
+    for index, kind in enumerate(("background", "calibration", "rest", "write", "read")):
         onsets = np.asarray(onsets_s.get(kind, ()), dtype=float)
         onsets = onsets[(onsets < stop) & (onsets + presentation_s > start)]
         for k, onset in enumerate(onsets):

@@ -186,6 +186,7 @@ def biophysical_table(bio: dict) -> str:
         "cosine DCN read vs NeuronSDM",
         "bits agree DCN vs NeuronSDM",
         "cosine Purkinje read vs NeuronSDM",
+        "bits agree Purkinje vs NeuronSDM",
         "cosine DCN read vs attention",
         "Jaccard spiking vs mirror active set",
     ]
@@ -201,6 +202,7 @@ def biophysical_table(bio: dict) -> str:
             "cosine_dcn",
             "bit_agreement_dcn",
             "cosine_purkinje",
+            "bit_agreement_purkinje",
             "cosine_attention_dcn",
             "jaccard",
         ):
@@ -214,6 +216,9 @@ def biophysical_table(bio: dict) -> str:
         f"{targets['cosine_dcn']:g} (measured {_fmt(at_zero['cosine_dcn'], 3)}), bit agreement "
         f">= {targets['bit_agreement_dcn']:.0%} (measured {_fmt(at_zero['bit_agreement_dcn'], 3)}"
         ") -> " + ("MET" if bio["meets_targets_at_noise_0"] else "NOT MET"),
+        "the same read decoded one stage earlier, from the Purkinje cells' spike counts: cosine "
+        f"{_fmt(per['cosine_purkinje'][0], 3)}, bit agreement "
+        f"{_fmt(per['bit_agreement_purkinje'][0], 3)} at noise {per['noise_levels'][0]}",
     ]
     if bio.get("n_undecoded_reads"):
         lines.append(

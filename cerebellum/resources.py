@@ -34,7 +34,7 @@ n = 1024, d = 482, r = 4000                 0.37 GB, 76 s      0.49 GB, 147 s
 ``--mode poisson``, r = 4000                0.09 GB, 23 s      0.09 GB, 118 s
 ``kanerva``, r = 10^4, recall_steps = 1     0.80 GB, 98 s      1.19 GB, 102 s
 ``kanerva`` (n = 1000, r = 10^5)            not run            11.9 GB, 53 min
-``biophysical`` (r = 2 x 10^4, cython)      1.84 GB*, 276 s    1.6 GB, 303 s
+``biophysical`` (r = 2 x 10^4, cython)      1.84 GB*, 241 s    1.5 GB, 376 s
 ``default``, n = 10^5                       not run            111 GB (refused)
 ==========================================  =================  =================
 
@@ -108,8 +108,10 @@ SECONDS_PER_STEP = 1e-3
 BIOPHYSICAL_SECONDS_PER_SYNAPSE_SECOND = 1.1e-6
 BIOPHYSICAL_SECONDS_PER_STEP = 2e-4
 #: Presentations besides the writes and reads: background (4) and the Golgi calibration
-#: (8 steps of 8 queries), the defaults of :func:`cerebellum.biophysical.run_biophysical`.
+#: (8 steps of 8 queries), and rests before each write (3), the defaults of
+#: :func:`cerebellum.biophysical.run_biophysical`.
 BIOPHYSICAL_EXTRA_PRESENTATIONS = 4 + 8 * 8
+BIOPHYSICAL_RESTS_PER_WRITE = 3
 #: Upper rates (Hz) for the spike monitors: granule cells, every other cell.
 BIOPHYSICAL_MONITOR_RATES_HZ = (5.0, 150.0)
 #: Resident bytes per synapse of the biophysical circuit (the PF -> Purkinje synapses carry
@@ -460,7 +462,8 @@ def _biophysical_estimate(params, synapses: dict, parts: dict, *, m: int, q: int
     """The compare job in the biophysical mode: continuous time, every cell every step."""
     g, dyn = params.granule, params.dynamics
     n, r = int(g.n_dims), int(g.n_neurons)
-    presentations = BIOPHYSICAL_EXTRA_PRESENTATIONS + m + q  # no iterated reads in this mode
+    # no iterated reads in this mode
+    presentations = BIOPHYSICAL_EXTRA_PRESENTATIONS + (1 + BIOPHYSICAL_RESTS_PER_WRITE) * m + q
     simulated_s = presentations * float(dyn.presentation + dyn.gap)
     n_synapses = sum(synapses.values())
     steps = simulated_s / float(dyn.dt)

@@ -141,7 +141,13 @@ _BIO_BETA = {
     "inside_ci": _BOOL,
 }
 _BIO_RATE = {"population": _STR, "low_hz": _NUMBER, "high_hz": _NUMBER, "in_range": _BOOL}
-_BIO_LEVEL_KEYS = ("cosine_dcn", "bit_agreement_dcn", "cosine_purkinje", "jaccard")
+_BIO_LEVEL_KEYS = (
+    "cosine_dcn",
+    "bit_agreement_dcn",
+    "cosine_purkinje",
+    "bit_agreement_purkinje",
+    "jaccard",
+)
 
 
 def _validate_biophysical(bio, n_levels: int) -> None:

@@ -49,8 +49,11 @@ def _setup(seed: int = 3):
 @pytest.fixture(scope="module")
 def run():
     params, wiring, patterns, values, rng = _setup()
+    # Each pattern read 3 times: at 2000 cells a read's two reference channels differ by only
+    # ~10 Purkinje spikes, and one tie (an undecodable read) among 4 reads would dominate.
+    queries = np.repeat(patterns, 3, axis=0)
     result = run_biophysical(
-        params, wiring, patterns, values, [patterns.copy()], rng=rng, n_calibration_steps=5
+        params, wiring, patterns, values, [queries], rng=rng, n_calibration_steps=5
     )
     return params, wiring, patterns, values, result
 
@@ -130,7 +133,7 @@ def test_purkinje_and_dcn_spike_and_the_decoded_read_follows_the_mirror(run):
     assert result.n_spikes["purkinje"] > 0 and result.n_spikes["dcn"] > 0
     mirror = wiring.mirror(N_VALUES)
     mirror.write(torch.as_tensor(patterns), torch.as_tensor(values))
-    expected = mirror.read(torch.as_tensor(patterns)).numpy()
+    expected = mirror.read(torch.as_tensor(result.readouts[0].queries)).numpy()
     decoded = np.nan_to_num(result.read_purkinje[0])
     agreement = ((decoded > 0.5) == (expected > 0.5)).mean()
     cosine = (decoded * expected).sum(1) / (
@@ -138,6 +141,32 @@ def test_purkinje_and_dcn_spike_and_the_decoded_read_follows_the_mirror(run):
     )
     assert agreement >= 0.65
     assert cosine.mean() >= 0.75
+
+
+def test_writes_are_spaced_by_rests_beyond_the_ltd_window(run):
+    # Oracle: the schedule's definition (n_rest = 3 rest presentations, no address and no
+    # climbing fibre, before every write) and the LTD kernel in closed form: the latest
+    # parallel-fibre spike of one write precedes the next write's climbing-fibre burst by
+    # (1 + n_rest) periods + burst_delay - presentation, where the kernel is below 4 %.
+    params, _, _, _, result = run
+    period = result.presentation_s + result.gap_s
+    writes = result.onsets_s["write"]
+    np.testing.assert_allclose(np.diff(writes), 4 * period)
+    rests = result.onsets_s["rest"]
+    assert rests.size == 3 * writes.size
+    for onset in writes:
+        before = rests[(rests < onset) & (rests >= onset - 3.5 * period)]
+        np.testing.assert_allclose(before, onset - period * np.array([3, 2, 1]))
+    cf = params.cells.climbing
+    shortest = 4 * period + float(cf.burst_delay) - result.presentation_s
+    kernel = np.exp(-shortest / float(cf.tau_slow)) - np.exp(-shortest / float(cf.tau_fast))
+    assert kernel / cf.kernel_peak < 0.04
+    back_to_back = period + float(cf.burst_delay) - result.presentation_s
+    kernel = np.exp(-back_to_back / float(cf.tau_slow)) - np.exp(-back_to_back / float(cf.tau_fast))
+    assert kernel / cf.kernel_peak > 0.4  # what the rests remove
+    times = result.raster["climbing"]["times_s"]
+    for onset in rests:
+        assert not ((times >= onset) & (times < onset + period)).any()
 
 
 def test_calibration_reports_a_fraction_near_its_target(run):
@@ -214,3 +243,5 @@ def test_bad_calibration_target_names_the_field():
         calibrate_golgi(protocol, [np.arange(1), np.arange(1)], target_fraction=2.0)
     with pytest.raises(ValueError, match="mode"):
         run_biophysical(preset("tiny"), wiring, patterns, values, [patterns], rng=rng)
+    with pytest.raises(ValueError, match="n_rest"):
+        run_biophysical(params, wiring, patterns, values, [patterns], rng=rng, n_rest=-1)
