@@ -511,7 +511,7 @@ class LIFDCNParams(CellModelParams):
     i_e : Quantity (current)
         130 pA: our choice, for tens of Hz under spontaneous Purkinje inhibition (DCN cells
         fire ~20-60 Hz in vivo: Person & Raman 2012); measured on the ``biophysical`` preset
-        (seed 0): 58 Hz at rest, 41 Hz in reads (150 pA gave 67 Hz at rest).
+        (seed 0): 58 Hz at rest, 39 Hz in reads (150 pA gave 67 Hz at rest).
     g_purkinje, tau_purkinje, e_gaba : Quantity
         PC -> DCN GABA_A peak 3 nS per spike, decay 3 ms, -70 mV (fast IPSCs, Person & Raman
         2012; amplitude our choice).

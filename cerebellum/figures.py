@@ -555,7 +555,8 @@ def _presentation_spans(ax, onsets_s: Mapping, presentation_s: float, window_s) 
     """Shade each presentation in the window by its kind; returns legend handles."""
     start, stop = window_s
     handles = []
-    for index, kind in enumerate(("background", "calibration", "rest", "write", "read")):
+    # rest last: write and read keep their colours (C2, C3) in every figure
+    for index, kind in enumerate(("background", "calibration", "write", "read", "rest")):
         onsets = np.asarray(onsets_s.get(kind, ()), dtype=float)
         onsets = onsets[(onsets < stop) & (onsets + presentation_s > start)]
         for k, onset in enumerate(onsets):
