@@ -16,11 +16,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,transformers,sweep,nwb]'
 	touch $(STAMP)
 
+# The test files run on TEST_WORKERS processes (pytest-xdist; one file per process at a time, so
+# its module fixtures are built once); TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-all: $(STAMP)
-	$(PY) -m pytest -q -m ''
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m ''
 
 # The algorithmic circuit first (the exact check against NeuronSDM, ~1 min), then the
 # biophysical circuit measured against the same mirror (~3-5 min on 2 cores).
