@@ -263,7 +263,8 @@ class BiophysicalResult:
         ``value_i``, ``probe_mu``, ``reference_zero``, ``reference_one``.
     presentation_s, gap_s, decode_delay_s : float
     onsets_s : dict of str to ndarray
-        Onsets of the ``background``, ``calibration``, ``write`` and ``read`` presentations.
+        Onsets of the ``background``, ``calibration``, ``rest``, ``write`` and ``read``
+        presentations.
     n_spikes : dict of str to int
         Spikes per population over the whole run.
     n_synaptic_events : int

@@ -392,7 +392,7 @@ def _epochs(epochs, time_intervals, vector_data, vector_index, element_identifie
         vector_index(name="tags_index", data=np.arange(1, n_rows + 1), target=tags),
         vector_data(
             name="kind",
-            description="kind of presentation: write, read, background, calibration",
+            description="kind of presentation: write, read, background, calibration, rest",
             data=epochs["kind"],
         ),
     ]
@@ -774,8 +774,8 @@ def biophysical_content(result) -> dict[str, Any]:
         Keyword arguments of :func:`write_nwb`. ``rates``: ``purkinje`` and ``dcn`` per read
         presentation (all query sets, in time order), one column per channel (value, then
         probe), the mean rate per cell of the channel in the decoding window; timestamps are
-        the presentation onsets. ``epochs``: every ``background``, ``calibration``, ``write``
-        and ``read`` presentation, ``presentation_s`` long.
+        the presentation onsets. ``epochs``: every ``background``, ``calibration``, ``rest``,
+        ``write`` and ``read`` presentation, ``presentation_s`` long.
     """
     from cerebellum.biophysical import BiophysicalResult
 
