@@ -8,10 +8,15 @@ also transmit mossy-fibre spikes differently (numpy: a flag summed over all syna
 step; compiled: ``on_pre``, spike by spike), so the comparison checks that both forms agree.
 
 It also checks the build cache (:mod:`cerebellum.circuit.build`) on that real build: a second
-run of the same structure with another wiring, other patterns and another seed recompiles
-nothing. Oracle: ``make`` itself -- no object file or binary is rewritten (their modification
+run of the same structure with another wiring, other patterns and another seed (in a new
+process, as a second CLI run is) recompiles nothing. Oracle: ``make`` itself -- no object file or binary is rewritten (their modification
 times stay the same), and the second run is still exact.
 """
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import brian2
 import numpy as np
@@ -76,11 +81,35 @@ def _compiled(cache):
     return {str(path): path.stat().st_mtime_ns for path in files}
 
 
-def test_cpp_standalone_equals_runtime_and_mirror_and_compiles_once(tmp_path, monkeypatch):
+def _run_in_a_new_process(seed, cache):
+    """``_check_against_runtime_and_mirror`` in a fresh interpreter with the cache at ``cache``.
+
+    A new process per run is how the CLI meets the cache, and it keeps the generated names
+    free of Brian2 objects that earlier tests of a pytest worker may still hold (Brian2
+    numbers derived names past the live ones, and a renamed file is recompiled).
+    """
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+        "import test_circuit_standalone as t; "
+        f"t._check_against_runtime_and_mirror(t._standalone(), {seed})"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, CACHE_ENV: str(cache)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def _standalone():
+    return preset("tiny").replace(device={"device": "cpp_standalone", "fast_compile": True})
+
+
+def test_cpp_standalone_equals_runtime_and_mirror_and_compiles_once(tmp_path):
     cache = tmp_path / "cache"
-    monkeypatch.setenv(CACHE_ENV, str(cache))
-    standalone = preset("tiny").replace(device={"device": "cpp_standalone", "fast_compile": True})
-    _check_against_runtime_and_mirror(standalone, 15)
+    _run_in_a_new_process(15, cache)
     (project,) = [path for path in cache.iterdir() if path.is_dir()]
     first = _compiled(cache)
     assert str(project / "main") in first
@@ -88,6 +117,6 @@ def test_cpp_standalone_equals_runtime_and_mirror_and_compiles_once(tmp_path, mo
     assert not (project / "results").exists()
     assert not (project / "static_arrays").exists()
 
-    _check_against_runtime_and_mirror(standalone, 16)
+    _run_in_a_new_process(16, cache)
     assert [path for path in cache.iterdir() if path.is_dir()] == [project]
     assert _compiled(cache) == first
