@@ -37,7 +37,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import tempfile
@@ -46,7 +45,7 @@ import time
 import numpy as np
 import torch
 
-from cerebellum.circuit.build import CACHE_ENV
+from cerebellum.circuit.build import standalone_cache_at
 from cerebellum.params import CircuitParams, GranuleLayerParams
 from cerebellum.presets import preset
 from cerebellum.protocol import run_protocol
@@ -338,28 +337,23 @@ def main() -> None:
         f"{args.values} value channels; runtime = numpy code target"
     )
     cache = tempfile.mkdtemp(prefix="bench_circuit_cache_")
-    previous = os.environ.get(CACHE_ENV)
-    os.environ[CACHE_ENV] = cache
     try:
-        configs = _configs(args.quick, args.sizes_exp, not args.no_biological)
-        for label, params in configs:
-            for device in devices:
-                _run(
-                    label,
-                    params,
-                    device,
-                    args.patterns,
-                    args.queries,
-                    args.values,
-                    args.seed,
-                    args.mirror_repeats,
-                )
+        with standalone_cache_at(cache):
+            configs = _configs(args.quick, args.sizes_exp, not args.no_biological)
+            for label, params in configs:
+                for device in devices:
+                    _run(
+                        label,
+                        params,
+                        device,
+                        args.patterns,
+                        args.queries,
+                        args.values,
+                        args.seed,
+                        args.mirror_repeats,
+                    )
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-        if previous is None:
-            os.environ.pop(CACHE_ENV, None)
-        else:
-            os.environ[CACHE_ENV] = previous
 
 
 if __name__ == "__main__":

@@ -19,15 +19,17 @@ Run: ``.venv/bin/python benchmarks/bench_sweep.py`` (``--points 12`` for a longe
 from __future__ import annotations
 
 import argparse
-import logging
+import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from distributed import Client, LocalCluster
+from distributed import Client
 
 from cerebellum import sweep
+from cerebellum.circuit.build import standalone_cache_at
 
 TINY = {
     "preset": ["tiny"],
@@ -46,33 +48,30 @@ def tiny_points(n_points: int, *, offset: int = 0) -> list[sweep.SweepPoint]:
     return sweep.plan_sweep(spec)
 
 
+@contextlib.contextmanager
+def warm_client(n_workers: int) -> Iterator[Client]:
+    """A client of a LocalCluster of ``n_workers`` (the sweep's own), workers warmed up."""
+    with sweep._dask_client(n_workers, None, sweep.CONNECT_TIMEOUT_S) as client:
+        client.register_plugin(sweep.WarmWorker(), name=sweep.WarmWorker.name)
+        yield client
+
+
 def time_sweep(n_workers: int, points, warmup, root: Path) -> float:
     """Seconds to run ``points`` on a started, warmed LocalCluster of ``n_workers``."""
-    cluster = LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
-    try:
-        with Client(cluster, set_as_default=False) as client:
-            client.register_plugin(sweep.WarmWorker(), name=sweep.WarmWorker.name)
-            # one warm-up point per worker: first-use imports and caches are not timed
-            sweep.run_sweep(
-                warmup[:n_workers], root / f"warmup-{n_workers}", client=client,
-                progress=False, figures=False,
-            )  # fmt: skip
-            started = time.perf_counter()
-            outcome = sweep.run_sweep(
-                points, root / f"sweep-{n_workers}", client=client, progress=False, figures=False
-            )
-            elapsed = time.perf_counter() - started
-            if outcome.n_ok != len(points):
-                raise RuntimeError(f"{outcome.n_failed} points failed; see {outcome.report_path}")
-            return elapsed
-    finally:
-        cluster.close()
+    with warm_client(n_workers) as client:
+        # one warm-up point per worker: first-use imports and caches are not timed
+        sweep.run_sweep(
+            warmup[:n_workers], root / f"warmup-{n_workers}", client=client,
+            progress=False, figures=False,
+        )  # fmt: skip
+        started = time.perf_counter()
+        outcome = sweep.run_sweep(
+            points, root / f"sweep-{n_workers}", client=client, progress=False, figures=False
+        )
+        elapsed = time.perf_counter() - started
+    if outcome.n_ok != len(points):
+        raise RuntimeError(f"{outcome.n_failed} points failed; see {outcome.report_path}")
+    return elapsed
 
 
 def rebuild_per_point(config):
@@ -81,53 +80,25 @@ def rebuild_per_point(config):
     It points the build cache at a new, empty folder for this point only (what every run did
     before the cache: a fresh build directory), then runs the point as the sweep would.
     """
-    from cerebellum.circuit.build import CACHE_ENV
     from cerebellum.compare import run_comparison
 
-    previous = os.environ.get(CACHE_ENV)
-    with tempfile.TemporaryDirectory(prefix="bench-rebuild-") as fresh:
-        os.environ[CACHE_ENV] = fresh
-        try:
-            return run_comparison(config)
-        finally:
-            if previous is None:
-                os.environ.pop(CACHE_ENV, None)
-            else:
-                os.environ[CACHE_ENV] = previous
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-rebuild-") as fresh,
+        standalone_cache_at(fresh),
+    ):
+        return run_comparison(config)
 
 
 def time_standalone_sweep(points, root: Path, *, runner=None) -> tuple[float, list[float]]:
     """Seconds for ``points`` (one worker, so builds are not overlapped) and each point's wall
     time, with the build cache in a new folder under ``root``."""
-    from cerebellum.circuit.build import CACHE_ENV
-
-    cache = root / "cache"
-    previous = os.environ.get(CACHE_ENV)
-    os.environ[CACHE_ENV] = str(cache)  # inherited by the worker process started below
-    try:
-        cluster = LocalCluster(
-            n_workers=1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
+    # the worker process started inside inherits the cache folder
+    with standalone_cache_at(root / "cache"), warm_client(1) as client:
+        started = time.perf_counter()
+        outcome = sweep.run_sweep(
+            points, root / "sweep", client=client, progress=False, figures=False, runner=runner
         )
-        try:
-            with Client(cluster, set_as_default=False) as client:
-                client.register_plugin(sweep.WarmWorker(), name=sweep.WarmWorker.name)
-                started = time.perf_counter()
-                outcome = sweep.run_sweep(
-                    points, root / "sweep", client=client, progress=False, figures=False,
-                    runner=runner,
-                )  # fmt: skip
-                elapsed = time.perf_counter() - started
-        finally:
-            cluster.close()
-    finally:
-        if previous is None:
-            os.environ.pop(CACHE_ENV, None)
-        else:
-            os.environ[CACHE_ENV] = previous
+        elapsed = time.perf_counter() - started
     if outcome.n_ok != len(points):
         raise RuntimeError(f"{outcome.n_failed} points failed; see {outcome.report_path}")
     walls = [

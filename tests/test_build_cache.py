@@ -8,6 +8,7 @@ exclusive lock), and Brian2's own main queue (what it would write into ``main.cp
 
 import gc
 import logging
+import os
 import subprocess
 import sys
 
@@ -21,6 +22,7 @@ from cerebellum.circuit.build import (
     CACHE_ENV,
     claim_standalone_directory,
     release_standalone_directory,
+    standalone_cache_at,
     standalone_cache_root,
     structure_key,
 )
@@ -158,3 +160,27 @@ def test_an_explicit_build_directory_is_used_as_given(cache, tmp_path):
     assert project_dir == str(directory)
     assert directory.is_dir()
     assert not cache.exists()
+
+
+@pytest.mark.parametrize("before", [None, "/somewhere/else"])
+def test_standalone_cache_at_sets_the_folder_for_the_block_and_restores_it(
+    tmp_path, monkeypatch, before
+):
+    # Oracle: os.environ itself -- the folder inside the block (and what a child process
+    # sees), the previous value or its absence after it, also when the block raises.
+    if before is None:
+        monkeypatch.delenv(CACHE_ENV, raising=False)
+    else:
+        monkeypatch.setenv(CACHE_ENV, before)
+    with pytest.raises(RuntimeError), standalone_cache_at(tmp_path / "c") as folder:
+        assert folder == tmp_path / "c"
+        assert standalone_cache_root() == tmp_path / "c"
+        child = subprocess.run(
+            [sys.executable, "-c", f"import os; print(os.environ[{CACHE_ENV!r}])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert child.stdout.strip() == str(tmp_path / "c")
+        raise RuntimeError
+    assert os.environ.get(CACHE_ENV) == before

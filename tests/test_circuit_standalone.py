@@ -9,8 +9,9 @@ step; compiled: ``on_pre``, spike by spike), so the comparison checks that both 
 
 It also checks the build cache (:mod:`cerebellum.circuit.build`) on that real build: a second
 run of the same structure with another wiring, other patterns and another seed (in a new
-process, as a second CLI run is) recompiles nothing. Oracle: ``make`` itself -- no object file or binary is rewritten (their modification
-times stay the same), and the second run is still exact.
+process, as a second CLI run is) recompiles nothing. Oracle: ``make`` itself -- no object
+file or binary is rewritten (their modification times stay the same), and the second run is
+still exact.
 """
 
 import os

@@ -20,11 +20,13 @@ delete the cache folder to reclaim the compiled projects.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,7 @@ __all__ = [
     "build_circuit",
     "claim_standalone_directory",
     "release_standalone_directory",
+    "standalone_cache_at",
     "standalone_cache_root",
     "structure_key",
 ]
@@ -134,6 +137,29 @@ def standalone_cache_root() -> Path:
         return Path(override).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "cerebellar-sdm" / "standalone"
+
+
+@contextlib.contextmanager
+def standalone_cache_at(folder: str | os.PathLike) -> Iterator[Path]:
+    """Use ``folder`` as the ``cpp_standalone`` build cache for the block.
+
+    Sets :data:`CACHE_ENV` in ``os.environ`` (so processes started inside the block, e.g.
+    Dask workers, inherit it) and restores its previous value, or its absence, afterwards.
+
+    Yields
+    ------
+    Path
+        ``folder``.
+    """
+    previous = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    try:
+        yield Path(folder)
+    finally:
+        if previous is None:
+            os.environ.pop(CACHE_ENV, None)
+        else:
+            os.environ[CACHE_ENV] = previous
 
 
 def structure_key(
