@@ -25,8 +25,10 @@ with ``x_c`` the spike count of channel ``c``'s DCN cells (or Purkinje cells) in
 
 ``read_c = (x_c - x_zero) / (x_one - x_zero)``,
 
-the position of channel ``c`` between the two reference channels of the same read: ``zero``
-has had only LTP (baseline) and ``one`` LTD on every write (saturation). For a linear
+the position of channel ``c`` between the two kinds of reference channel of the same read,
+``x_zero`` and ``x_one`` being the mean counts of the ``k`` channels of each kind
+(``LIFPurkinjeParams.n_reference_per_kind``): ``zero`` has had only LTP (baseline) and
+``one`` LTD on every write (saturation). For a linear
 PC/DCN transfer this is ``sum_mu v_mu,c I_mu / sum_mu I_mu`` with ``I_mu`` the LTD-weighted
 overlap of the read's and pattern ``mu``'s parallel-fibre activity -- the SDM read
 (Kanerva 1988) without a write-count normaliser in the circuit; probe channel ``nu`` decodes to
@@ -62,9 +64,10 @@ from cerebellum.biophysical_params import (
 )
 from cerebellum.circuit import Circuit, build_circuit
 from cerebellum.circuit.biophysical import (
-    N_REFERENCE_CHANNELS,
     REFERENCE_ONE,
     REFERENCE_ZERO,
+    n_reference_per_kind,
+    reference_channels,
 )
 from cerebellum.params import CircuitParams, GranuleLayerParams
 from cerebellum.protocol import run_report_options
@@ -236,7 +239,8 @@ class BiophysicalResult:
     probe_weights_dcn, probe_weights_purkinje : list of ndarray of shape (n_queries, n_patterns)
         Each pattern's weight decoded from its one-hot probe channel (module docstring).
     reference_counts_dcn, reference_counts_purkinje : list of ndarray of shape (n_queries, 2)
-        Decoding-window counts of the ``zero`` and ``one`` references per read.
+        Decoding-window counts of the ``zero`` and ``one`` references per read (the mean over
+        the reference channels of each kind).
     granule_match_counts : list of ndarray of shape (n_queries, n_neurons), uint8
         Matching mossy-fibre inputs ``h`` of every granule cell for every query.
     granule_spike_counts : list of ndarray of shape (n_queries, n_neurons), uint16
@@ -260,7 +264,7 @@ class BiophysicalResult:
         channel share their weights: same PF spikes, same climbing fibre), before the writes
         and after the reads.
     channel_names : list of str
-        ``value_i``, ``probe_mu``, ``reference_zero``, ``reference_one``.
+        ``value_i``, ``probe_mu``, ``reference_zero_k``, ``reference_one_k``.
     presentation_s, gap_s, decode_delay_s : float
     onsets_s : dict of str to ndarray
         Onsets of the ``background``, ``calibration``, ``rest``, ``write`` and ``read``
@@ -354,7 +358,8 @@ class BiophysicalProtocol:
         self.slot_steps = (
             math.gcd(self.steps_on, self.steps_gap) if self.steps_gap else self.steps_on
         )
-        self.n_channels_total = circuit.n_channels + N_REFERENCE_CHANNELS
+        self.n_reference_per_kind = n_reference_per_kind(circuit.params)
+        self.n_channels_total = circuit.n_channels + 2 * self.n_reference_per_kind
         self.kinds: list[str] = []
         self._mossy_rows: list[np.ndarray] = []
         self._gate_rows: list[float] = []
@@ -482,8 +487,9 @@ class BiophysicalProtocol:
             cf[: c.n_values] = value
             if c.n_pattern_channels:
                 cf[c.n_values + self._n_written] = 1.0
-            cf[c.n_channels + REFERENCE_ONE] = 1.0
-            cf[c.n_channels + REFERENCE_ZERO] = 0.0
+            k = self.n_reference_per_kind
+            cf[reference_channels(c.n_channels, k, REFERENCE_ONE)] = 1.0
+            cf[reference_channels(c.n_channels, k, REFERENCE_ZERO)] = 0.0
             indices.append(self.n_presentations)
             self.schedule("write", row, cf)
             self.write_bits.append(row)
@@ -545,10 +551,17 @@ def _channel_counts(counts: np.ndarray, n_channels: int) -> np.ndarray:
     return counts.reshape(counts.shape[0], n_channels, per).sum(axis=2)
 
 
-def _decode(channel_counts: np.ndarray, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(x_c - x_zero) / (x_one - x_zero)`` for every channel; NaN where the references tie."""
-    zero = channel_counts[:, n_channels + REFERENCE_ZERO].astype(np.float64)
-    one = channel_counts[:, n_channels + REFERENCE_ONE].astype(np.float64)
+def _decode(
+    channel_counts: np.ndarray, n_channels: int, per_kind: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(x_c - x_zero) / (x_one - x_zero)`` for every channel; NaN where the references tie.
+
+    ``x_zero`` and ``x_one`` are the mean counts of the ``per_kind`` reference channels of
+    each kind.
+    """
+    zero = channel_counts[:, reference_channels(n_channels, per_kind, REFERENCE_ZERO)]
+    one = channel_counts[:, reference_channels(n_channels, per_kind, REFERENCE_ONE)]
+    zero, one = zero.mean(axis=1), one.mean(axis=1)
     span = one - zero
     decoded = np.full((channel_counts.shape[0], n_channels), np.nan)
     ok = span != 0
@@ -913,8 +926,8 @@ def _collect(
             protocol.counts("dcn", index, start_s=delay_s, spikes=spikes["dcn"]), n_total
         )
         mli = protocol.counts("mli", index, start_s=delay_s, spikes=spikes["mli"]).sum(axis=1)
-        decoded_dcn, ref_dcn = _decode(dcn, n_ch)
-        decoded_pc, ref_pc = _decode(pc, n_ch)
+        decoded_dcn, ref_dcn = _decode(dcn, n_ch, protocol.n_reference_per_kind)
+        decoded_pc, ref_pc = _decode(pc, n_ch, protocol.n_reference_per_kind)
         intersections = active.astype(np.float64) @ write_active.T.astype(np.float64)
         total = intersections.sum(axis=1, keepdims=True)
         weights = np.divide(intersections, total, out=np.zeros_like(intersections), where=total > 0)
@@ -975,7 +988,11 @@ def _collect(
     names = (
         [f"value_{k}" for k in range(n_v)]
         + [f"probe_{k}" for k in range(n_p)]
-        + ["reference_zero", "reference_one"]
+        + [
+            f"reference_{kind}_{k}"
+            for kind in ("zero", "one")
+            for k in range(protocol.n_reference_per_kind)
+        ]
     )
     onsets = {
         kind: np.nonzero(kinds == kind)[0] * protocol.period_s

@@ -988,11 +988,13 @@ def _biophysical_summary(resolved: ResolvedConfig, wired: Wired, result) -> dict
         "decoding": (
             "read_c = (x_c - x_zero) / (x_one - x_zero) from DCN spike counts x in "
             f"[onset + {result.decode_delay_s * 1e3:g} ms, onset + "
-            f"{result.presentation_s * 1e3:g} ms) of each read, against the two reference "
-            "channels of the same read (zero: LTP only; one: LTD on every write)"
+            f"{result.presentation_s * 1e3:g} ms) of each read, against the reference "
+            "channels of the same read (x_zero, x_one: the mean count of the "
+            f"{params.cells.purkinje.n_reference_per_kind} channels of each kind; zero: LTP "
+            "only; one: LTD on every write)"
         ),
         "per_level": per_level,
-        # reads whose two references tied (no scale to decode against): NaN, counted here and
+        # reads whose two kinds of reference tied (no scale to decode against): NaN, counted here and
         # scored as a read of 0 by the per-level measures
         "n_undecoded_reads": int(np.isnan(result.readouts[0].read).any(axis=1).sum()),
         "targets": dict(BIOPHYSICAL_TARGETS),

@@ -711,7 +711,7 @@ def plot_pf_weights(before, after, channel_names: Sequence[str], *, w_max: float
     before, after : ndarray of shape (n_granule, n_channels)
         Weights of the first Purkinje cell of each channel.
     channel_names : sequence of str
-        ``value_i``, ``probe_mu``, ``reference_zero``, ``reference_one``.
+        ``value_i``, ``probe_mu``, ``reference_zero_k``, ``reference_one_k``.
     w_max : float
         Upper bound of the rule.
     axes : pair of matplotlib Axes, optional
@@ -730,8 +730,12 @@ def plot_pf_weights(before, after, channel_names: Sequence[str], *, w_max: float
     kinds = {
         "value channels": [i for i, n in enumerate(names) if n.startswith("value_")],
         "probe channels": [i for i, n in enumerate(names) if n.startswith("probe_")],
-        "reference 'zero' (LTP only)": [names.index("reference_zero")],
-        "reference 'one' (LTD every write)": [names.index("reference_one")],
+        "reference 'zero' (LTP only)": [
+            k for k, name in enumerate(names) if name.startswith("reference_zero")
+        ],
+        "reference 'one' (LTD every write)": [
+            k for k, name in enumerate(names) if name.startswith("reference_one")
+        ],
     }
     bins = np.linspace(0.0, w_max, 51)
     hist_ax.hist(

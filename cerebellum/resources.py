@@ -338,7 +338,7 @@ def circuit_synapses(params, *, n_values: int, n_pattern_channels: int) -> dict[
         )
         return counts
     cells = params.cells
-    channels += 2  # the decoding references
+    channels += 2 * int(getattr(cells.purkinje, "n_reference_per_kind", 1))  # the references
     n_pc = channels * int(getattr(cells.purkinje, "n_per_channel", 1))
     n_dcn = channels * int(getattr(cells.dcn, "n_per_channel", 1))
     n_golgi = max(1, math.ceil(r / int(getattr(cells.golgi, "granule_per_golgi", r) or r)))

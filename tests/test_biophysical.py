@@ -19,6 +19,8 @@ from cerebellum.biophysical import (
 from cerebellum.biophysical_params import (
     ConductanceGranuleParams,
     LIFGolgiParams,
+    LIFMLIParams,
+    LIFPurkinjeParams,
     PoissonTrainMossyParams,
     TimingWindowClimbingParams,
 )
@@ -112,7 +114,12 @@ def test_complex_spikes_only_during_writes_and_weights_stay_bounded(run):
     expected = np.zeros_like(result.complex_spike_counts)
     expected[:, :N_VALUES] = values * cf.n_burst_spikes * per
     expected[np.arange(N_PATTERNS), N_VALUES + np.arange(N_PATTERNS)] = cf.n_burst_spikes * per
-    expected[:, -1] = cf.n_burst_spikes * per
+    names = result.channel_names
+    zero = [k for k, name in enumerate(names) if name.startswith("reference_zero_")]
+    one = [k for k, name in enumerate(names) if name.startswith("reference_one_")]
+    n_ref = params.cells.purkinje.n_reference_per_kind
+    assert len(zero) == len(one) == n_ref and len(names) == N_VALUES + N_PATTERNS + 2 * n_ref
+    expected[:, one] = cf.n_burst_spikes * per
     np.testing.assert_array_equal(result.complex_spike_counts, expected)
     read_onsets = result.onsets_s["read"]
     times = result.raster["climbing"]["times_s"]
@@ -121,8 +128,8 @@ def test_complex_spikes_only_during_writes_and_weights_stay_bounded(run):
     after = result.pf_weights_after
     assert after.min() >= 0.0 and after.max() <= cf.w_max
     np.testing.assert_array_equal(result.pf_weights_before, np.float32(cf.w_initial))
-    assert after[:, -1].mean() < cf.w_initial - 0.005  # reference "one": LTD
-    assert after[:, -2].mean() >= cf.w_initial  # reference "zero": LTP only
+    assert after[:, one].mean(axis=0).max() < cf.w_initial - 0.005  # references "one": LTD
+    assert after[:, zero].mean(axis=0).min() >= cf.w_initial  # references "zero": LTP only
 
 
 def test_purkinje_and_dcn_spike_and_the_decoded_read_follows_the_mirror(run):
@@ -212,6 +219,8 @@ def test_biophysical_params_round_trip_through_json():
         (lambda: LIFGolgiParams(inhibition_scale=-1.0), ValueError, "inhibition_scale"),
         (lambda: TimingWindowClimbingParams(w_initial=2.0), ValueError, "w_initial"),
         (lambda: PoissonTrainMossyParams(dead_time=1 * Hz), TypeError, "dead_time"),
+        (lambda: LIFPurkinjeParams(n_reference_per_kind=0), ValueError, "n_reference_per_kind"),
+        (lambda: LIFMLIParams(n_background=-1), ValueError, "n_background"),
         (
             lambda: GranuleLayerParams(
                 n_dims=16, n_neurons=100, activation="selected-coordinate", n_inputs=20
@@ -245,3 +254,22 @@ def test_bad_calibration_target_names_the_field():
         run_biophysical(preset("tiny"), wiring, patterns, values, [patterns], rng=rng)
     with pytest.raises(ValueError, match="n_rest"):
         run_biophysical(params, wiring, patterns, values, [patterns], rng=rng, n_rest=-1)
+
+
+def test_decoding_averages_the_reference_channels_of_each_kind(run):
+    # Oracle: the decoding's definition recomputed by hand from the recorded channel counts --
+    # read_c = (x_c - mean x_zero) / (mean x_one - mean x_zero), the means over the k channels
+    # of each kind -- for the Purkinje counts the readout keeps (value and probe columns) and
+    # the per-read reference means it reports.
+    params, _, _, _, result = run
+    n_ref = params.cells.purkinje.n_reference_per_kind
+    assert n_ref > 1  # the default averages several references
+    readout = result.readouts[0]
+    zero, one = result.reference_counts_purkinje[0].T
+    counts = readout.purkinje_input[:, :N_VALUES]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        by_hand = (counts - zero[:, None]) / (one - zero)[:, None]
+    np.testing.assert_allclose(result.read_purkinje[0], by_hand)
+    # The reported references are means of k integer counts: multiples of 1/k.
+    np.testing.assert_allclose(zero * n_ref, np.round(zero * n_ref))
+    assert (one < zero).all()  # LTD on every write lowers the simple-spike count

@@ -12,7 +12,8 @@ start of every step (one step, <= 0.1 ms, of lag against a ~1 ms block time cour
 keeps the equation conditionally linear for ``exponential_euler``.
 
 Circuit (``n`` address bits, ``r`` granule cells, ``c`` channels = ``n_values`` value bits +
-``n_pattern_channels`` one-hot probes + 2 decoding references):
+``n_pattern_channels`` one-hot probes + ``2 k`` decoding references, ``k =
+LIFPurkinjeParams.n_reference_per_kind`` of each kind):
 
 - ``mossy`` (``2 n`` fibres): dead-time Poisson trains, rate ``mf_rate_off + (mf_rate_on -
   mf_rate_off) mf_pattern(t, f)`` (push-pull coding; ``mf_pattern`` is a protocol
@@ -38,7 +39,7 @@ Circuit (``n`` address bits, ``r`` granule cells, ``c`` channels = ``n_values`` 
 - ``dcn`` (``c * n_per_channel``): LIF pacemakers inhibited by their channel's Purkinje cells.
 
 The read is decoded afterwards from the spike counts of the DCN (and Purkinje) cells of each
-channel against the two reference channels, measured in the same run
+channel against the two kinds of reference channel, measured in the same run
 (:mod:`cerebellum.biophysical`).
 """
 
@@ -69,7 +70,6 @@ from cerebellum.biophysical_params import (
 from cerebellum.circuit.base import BuildContext, Population, register_model
 
 __all__ = [
-    "N_REFERENCE_CHANNELS",
     "REFERENCE_ONE",
     "REFERENCE_ZERO",
     "build_conductance_granule",
@@ -79,14 +79,16 @@ __all__ = [
     "build_lif_purkinje",
     "build_poisson_train_mossy",
     "build_timing_window_climbing",
+    "n_reference_per_kind",
     "n_total_channels",
+    "reference_channels",
 ]
 
-#: The two decoding references after the value and probe channels: the climbing fibre of
-#: ``REFERENCE_ZERO`` never fires (every write is a 0), that of ``REFERENCE_ONE`` fires on
-#: every write (every write is a 1). Offsets from ``ctx.n_channels``.
+#: The two kinds of decoding reference, after the value and probe channels: the climbing fibre
+#: of a ``REFERENCE_ZERO`` channel never fires (every write is a 0), that of a
+#: ``REFERENCE_ONE`` channel fires on every write (every write is a 1). ``k`` channels of each
+#: kind, zeros first (:func:`reference_channels`).
 REFERENCE_ZERO, REFERENCE_ONE = 0, 1
-N_REFERENCE_CHANNELS = 2
 
 #: Sampling step of the membrane-trace monitors (our choice: 0.2 ms resolves spikes' resets).
 TRACE_DT = 0.2 * ms
@@ -95,9 +97,19 @@ TRACE_DT = 0.2 * ms
 N_TRACED = 3
 
 
+def n_reference_per_kind(params) -> int:
+    """Reference channels of each kind, ``k``, for ``CircuitParams`` ``params`` (1 by default)."""
+    return int(getattr(params.cells.purkinje, "n_reference_per_kind", 1))
+
+
+def reference_channels(n_channels: int, per_kind: int, kind: int) -> np.ndarray:
+    """Indices of the ``per_kind`` reference channels of ``kind`` after ``n_channels``."""
+    return n_channels + kind * per_kind + np.arange(per_kind)
+
+
 def n_total_channels(ctx: BuildContext) -> int:
-    """Value + probe channels plus the two decoding references."""
-    return ctx.n_channels + N_REFERENCE_CHANNELS
+    """Value + probe channels plus the ``2 k`` decoding references."""
+    return ctx.n_channels + 2 * n_reference_per_kind(ctx.params)
 
 
 def _rng(ctx: BuildContext, salt: int) -> np.random.Generator:
@@ -429,14 +441,20 @@ def build_lif_mli(cell: LIFMLIParams, ctx: BuildContext) -> Population:
         ctx.group("granule"), mli, on_pre="g_exc_post += g_pf_mli", name="granule_mli"
     )
     granule_mli.connect(i=pre, j=post)
+    inputs = {}
+    if cell.n_background and float(cell.background_rate) > 0 and float(cell.g_background) > 0:
+        inputs["mli_background"] = PoissonInput(
+            mli, "g_exc", cell.n_background, cell.background_rate, weight="g_bg_mli"
+        )
     constants = _lif_constants("mli", cell) | {
         "e_exc_mli": cell.e_exc,
         "tau_exc_mli": cell.tau_exc,
         "g_pf_mli": cell.g_parallel * parallel_fibre_scale(ctx),
+        "g_bg_mli": cell.g_background,
     }
     return Population(
         groups={"mli": mli},
-        synapses={"granule_mli": granule_mli},
+        synapses={"granule_mli": granule_mli} | inputs,
         monitors={
             "mli_spikes": SpikeMonitor(mli, name="mli_spikes"),
             "mli_traces": _traces(mli, "mli_traces"),
