@@ -994,8 +994,8 @@ def _biophysical_summary(resolved: ResolvedConfig, wired: Wired, result) -> dict
             "only; one: LTD on every write)"
         ),
         "per_level": per_level,
-        # reads whose two kinds of reference tied (no scale to decode against): NaN, counted here and
-        # scored as a read of 0 by the per-level measures
+        # reads whose two kinds of reference tied (no scale to decode against): NaN, counted
+        # here and scored as a read of 0 by the per-level measures
         "n_undecoded_reads": int(np.isnan(result.readouts[0].read).any(axis=1).sum()),
         "targets": dict(BIOPHYSICAL_TARGETS),
         "at_noise_0": at_zero,

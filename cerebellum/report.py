@@ -223,8 +223,8 @@ def biophysical_table(bio: dict) -> str:
     if bio.get("n_undecoded_reads"):
         lines.append(
             f"{bio['n_undecoded_reads']} reads could not be decoded (their two kinds of "
-            "reference channel fired equally often); they count as a read of 0 here and are left out of "
-            "the headline table's output metrics"
+            "reference channel fired equally often); they count as a read of 0 here and are "
+            "left out of the headline table's output metrics"
         )
     beta = bio["beta_from_spikes"]
     lines.append(
