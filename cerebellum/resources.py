@@ -34,11 +34,12 @@ n = 1024, d = 482, r = 4000                 0.37 GB, 76 s      0.49 GB, 147 s
 ``--mode poisson``, r = 4000                0.09 GB, 23 s      0.09 GB, 118 s
 ``kanerva``, r = 10^4, recall_steps = 1     0.80 GB, 98 s      1.19 GB, 102 s
 ``kanerva`` (n = 1000, r = 10^5)            not run            11.9 GB, 53 min
-``biophysical`` (r = 2 x 10^4, cython)      1.84 GB*, 241 s    1.5 GB, 376 s
+``biophysical`` (r = 2 x 10^4, cython)      1.84 GB*, 240 s    1.6 GB, 399 s
 ``default``, n = 10^5                       not run            111 GB (refused)
 ==========================================  =================  =================
 
-(* peak resident memory including the interpreter, torch and Brian2, ~0.45 GB.) The
+(* peak resident memory including the interpreter, torch and Brian2, ~0.45 GB, measured with
+8 DCN cells per channel; the 48 of today add ~0.04 M of the ~1.2 x 10^7 synapses.) The
 biophysical mode is estimated from its simulated time (background, calibration, writes and
 reads), per synapse-second and per time step.
 
