@@ -461,7 +461,7 @@ class LIFPurkinjeParams(CellModelParams):
     g_parallel, tau_parallel : Quantity
         PF -> PC peak per spike at weight 1 and ``r = 2e4`` granule cells, 0.3 nS (scaled by
         ``2e4 / r``), decay 3 ms (our choice of amplitude, for simple spikes below 100 Hz in
-        reads: measured on the ``biophysical`` preset, seed 0, 87 Hz in reads; 0.4 nS gave
+        reads: measured on the ``biophysical`` preset, seed 0, 90 Hz in reads; 0.4 nS gave
         106 Hz once writes were spaced by rests; PF EPSCs decay in a few ms, Isope & Barbour
         2002).
     g_mli, tau_mli, e_gaba : Quantity
@@ -536,10 +536,13 @@ class LIFDCNParams(CellModelParams):
     i_e : Quantity (current)
         130 pA: our choice, for tens of Hz under spontaneous Purkinje inhibition (DCN cells
         fire ~20-60 Hz in vivo: Person & Raman 2012); measured on the ``biophysical`` preset
-        (seed 0): 58 Hz at rest, 39 Hz in reads (150 pA gave 67 Hz at rest).
+        (seed 0): 53 Hz at rest, 36 Hz in reads (with 8 cells per channel, 150 pA gave 67 Hz
+        at rest).
     g_purkinje, tau_purkinje, e_gaba : Quantity
-        PC -> DCN GABA_A peak 3 nS per spike, decay 3 ms, -70 mV (fast IPSCs, Person & Raman
-        2012; amplitude our choice).
+        PC -> DCN GABA_A peak 3 nS per spike, decay 3 ms, -70 mV (fast IPSCs, 2.5 ms decay:
+        Person & Raman 2012; amplitude our choice). The fast decay makes the DCN cells follow
+        the timing of their near-synchronous Purkinje cells, not only their count: it is what
+        limits the DCN read (the biophysical docs page).
     n_per_channel : int
         DCN cells per channel, 48 (our choice: ~40 PCs converge on a DCN cell, Person & Raman
         2012; each of these DCN cells receives all PCs of its channel). A DCN cell fires ~2
