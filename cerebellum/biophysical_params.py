@@ -297,16 +297,23 @@ class LIFMLIParams(CellModelParams):
     e_exc, tau_exc : Quantity
         0 mV, 2 ms (PF -> MLI AMPA; Carter & Regehr 2002: ~1-2 ms EPSC decay).
     g_parallel : Quantity (conductance)
-        Peak per parallel-fibre spike at ``r = 2e4`` granule cells, 0.002 nS (our choice: many
+        Peak per parallel-fibre spike at ``r = 2e4`` granule cells, 0.008 nS (our choice: many
         weak synapses; scaled by ``2e4 / r``, see
         :func:`cerebellum.circuit.biophysical.parallel_fibre_scale`). Measured on the
-        ``biophysical`` preset (seed 0), with the background below: MLIs fire ~9 Hz at rest
-        and ~23 Hz in reads, so their feed-forward inhibition of the Purkinje cells grows
-        ~2.5-fold with the parallel-fibre activity of a read.
+        ``biophysical`` preset (seed 0), with the background below: MLIs fire ~11 Hz at rest
+        and ~24 Hz in reads, so their feed-forward inhibition of the Purkinje cells grows
+        ~2.3-fold with the parallel-fibre activity of a read.
     n_cells : int
-        MLIs in the circuit, 16 (our choice; every Purkinje cell receives all of them).
+        MLIs in the circuit, 256 (our choice). Each Purkinje cell receives
+        ``LIFPurkinjeParams.n_mli_inputs`` of them at random, so the cells of one channel
+        share few of their interneurons, as in vivo, where MLIs outnumber Purkinje cells
+        ~16-fold and each contacts only a few of them (Palkovits et al. 1971; Loebner 1989).
+        Here an MLI reaches ~40 Purkinje cells: fewer, busier interneurons stand for the many
+        (a sampling choice, as for the DCN cells).
     connection_probability : float
-        Probability that a granule cell contacts a given MLI, in (0, 1] (0.2: our choice).
+        Probability that a granule cell contacts a given MLI, in (0, 1] (0.05: our choice;
+        1000 of the ``2e4`` granule cells, standing for the ~3.6e3 parallel fibres a stellate
+        cell receives, Loebner 1989).
     n_background, background_rate, g_background
         Unmodelled parallel fibres of each MLI (a ``PoissonInput``, independent per cell, AMPA
         with ``tau_exc``): 500 fibres at 2 Hz, 0.03 nS peak (our choice, as for the Purkinje
@@ -325,9 +332,9 @@ class LIFMLIParams(CellModelParams):
     i_e: Quantity = _q(20.0 * pA, unit=amp)
     e_exc: Quantity = _volt(0.0 * mV)
     tau_exc: Quantity = _q(2.0 * ms, unit=second, **_POS)
-    g_parallel: Quantity = _q(0.002 * nS, unit=siemens, low=0)
-    n_cells: int = 16
-    connection_probability: float = 0.2
+    g_parallel: Quantity = _q(0.008 * nS, unit=siemens, low=0)
+    n_cells: int = 256
+    connection_probability: float = 0.05
     n_background: int = 500
     background_rate: Quantity = _q(2.0 * Hz, unit=Hz, low=0)
     g_background: Quantity = _q(0.03 * nS, unit=siemens, low=0)
@@ -461,13 +468,13 @@ class LIFPurkinjeParams(CellModelParams):
     g_parallel, tau_parallel : Quantity
         PF -> PC peak per spike at weight 1 and ``r = 2e4`` granule cells, 0.3 nS (scaled by
         ``2e4 / r``), decay 3 ms (our choice of amplitude, for simple spikes below 100 Hz in
-        reads: measured on the ``biophysical`` preset, seed 0, 90 Hz in reads; 0.4 nS gave
+        reads: measured on the ``biophysical`` preset, seed 0, 91 Hz in reads; 0.4 nS gave
         106 Hz once writes were spaced by rests; PF EPSCs decay in a few ms, Isope & Barbour
         2002).
     g_mli, tau_mli, e_gaba : Quantity
         MLI -> PC GABA_A peak 7 nS, decay 8 ms, -70 mV (BSB GABA reversal; decay after
-        Hausser & Clark 1997; amplitude our choice: with the MLIs at ~23 Hz in reads it keeps
-        simple spikes below 100 Hz -- 5 nS gave 105 Hz).
+        Hausser & Clark 1997; amplitude our choice: from ``n_mli_inputs`` = 16 MLIs at ~24 Hz
+        in reads it keeps simple spikes below 100 Hz -- 5 nS gave 105 Hz).
     g_climbing, tau_climbing : Quantity
         Climbing-fibre peak 50 nS, decay 5 ms (our choice: a depolarisation that fires a burst,
         the complex spike).
@@ -479,6 +486,14 @@ class LIFPurkinjeParams(CellModelParams):
         500 fibres at 2 Hz, 0.5 nS peak (our choice: the ~1.75e5 PFs of a real PC, Napper &
         Harvey 1988, fire at a few Hz at rest; this background keeps the cells of a channel
         from locking to their common input).
+    n_mli_inputs : int
+        MLIs that inhibit each Purkinje cell, drawn at random (distinct) from
+        ``LIFMLIParams.n_cells``; all of them if it exceeds that. 16 (our choice, below the
+        ~26 stellate cells per Purkinje cell, Loebner 1989). Measured on the ``biophysical``
+        preset (seed 0): with every MLI on every Purkinje cell (16 MLIs at 7 nS), the shared
+        IPSCs synchronised a channel's cells (spike-count correlation in 2 ms bins 0.32 within
+        a channel, 0.07 between) and the DCN read's bit agreement at noise 0 was 0.91; with 16
+        of 256 MLIs per cell the correlation is 0.06 (0.05 between) and the agreement 0.97.
     n_reference_per_kind : int
         Decoding reference channels of each kind (LTP only / LTD on every write), >= 1: 4 (our
         choice: the decoded read divides by the difference of the two kinds' mean counts, and
@@ -508,11 +523,13 @@ class LIFPurkinjeParams(CellModelParams):
     background_rate: Quantity = _q(2.0 * Hz, unit=Hz, low=0)
     g_background: Quantity = _q(0.5 * nS, unit=siemens, low=0)
     n_reference_per_kind: int = 4
+    n_mli_inputs: int = 16
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_order(self, "v_reset", "v_threshold")
         _set(self, "n_per_channel", check_int(self.n_per_channel, "n_per_channel", low=1))
+        _set(self, "n_mli_inputs", check_int(self.n_mli_inputs, "n_mli_inputs", low=1))
         _set(self, "n_background", check_int(self.n_background, "n_background", low=0))
         _set(
             self,
@@ -536,19 +553,20 @@ class LIFDCNParams(CellModelParams):
     i_e : Quantity (current)
         130 pA: our choice, for tens of Hz under spontaneous Purkinje inhibition (DCN cells
         fire ~20-60 Hz in vivo: Person & Raman 2012); measured on the ``biophysical`` preset
-        (seed 0): 53 Hz at rest, 36 Hz in reads (with 8 cells per channel, 150 pA gave 67 Hz
+        (seed 0): 54 Hz at rest, 32 Hz in reads (with 8 cells per channel, 150 pA gave 67 Hz
         at rest).
     g_purkinje, tau_purkinje, e_gaba : Quantity
         PC -> DCN GABA_A peak 3 nS per spike, decay 3 ms, -70 mV (fast IPSCs, 2.5 ms decay:
         Person & Raman 2012; amplitude our choice). The fast decay makes the DCN cells follow
-        the timing of their near-synchronous Purkinje cells, not only their count: it is what
-        limits the DCN read (the biophysical docs page).
+        the timing of their Purkinje cells, not only their count, so the DCN read needs the
+        cells of a channel not to fire in synchrony (``LIFPurkinjeParams.n_mli_inputs``).
     n_per_channel : int
         DCN cells per channel, 48 (our choice: ~40 PCs converge on a DCN cell, Person & Raman
         2012; each of these DCN cells receives all PCs of its channel). A DCN cell fires ~2
         spikes in a 50 ms read, so the read is decoded from the pooled count of many cells;
-        measured on the ``biophysical`` preset (seed 0), the DCN read's bit agreement at
-        noise 0 was 0.84 with 8 cells and 0.91-0.93 with 32-48. Our 7 Purkinje cells per
+        measured on the ``biophysical`` preset (seed 0), while every MLI still inhibited every
+        Purkinje cell, the DCN read's bit agreement at noise 0 was 0.84 with 8 cells and
+        0.91-0.93 with 32-48. Our 7 Purkinje cells per
         channel stand for the many of a microzone, so that DCN cells outnumber them here is a
         sampling choice, not anatomy (Purkinje cells outnumber nuclear cells in vivo).
     n_background, background_rate, g_background

@@ -323,7 +323,8 @@ def circuit_synapses(params, *, n_values: int, n_pattern_channels: int) -> dict[
         Synapses per Brian2 ``Synapses`` object: ``mossy_granule``, ``granule_purkinje``,
         ``granule_golgi``, ``granule_mli``, ``purkinje_dcn``; the biophysical cells add
         ``golgi_granule``, ``mossy_golgi``, ``mli_purkinje`` and ``climbing_purkinje``, with
-        ``n_per_channel`` Purkinje and DCN cells per channel.
+        ``n_per_channel`` Purkinje and DCN cells per channel (``granule_mli`` is random there:
+        its expected count).
     """
     g = params.granule
     r = int(g.n_neurons)
@@ -349,8 +350,9 @@ def circuit_synapses(params, *, n_values: int, n_pattern_channels: int) -> dict[
         golgi_granule=r * min(int(getattr(cells.golgi, "n_golgi_per_granule", 1)), n_golgi),
         granule_golgi=n_golgi * min(int(getattr(cells.golgi, "n_granule_inputs", r)), r),
         mossy_golgi=n_golgi * min(int(getattr(cells.golgi, "n_mossy_inputs", 0)), 2 * g.n_dims),
-        granule_mli=r * n_mli,  # dense bound: a random fraction of the fibres in fact
-        mli_purkinje=n_mli * n_pc,
+        # Each granule cell contacts each MLI with connection_probability: the expected count.
+        granule_mli=round(r * n_mli * float(getattr(cells.mli, "connection_probability", 1.0))),
+        mli_purkinje=n_pc * min(int(getattr(cells.purkinje, "n_mli_inputs", n_mli)), n_mli),
         climbing_purkinje=n_pc,
         purkinje_dcn=n_pc * n_dcn // max(1, channels),
     )

@@ -82,6 +82,37 @@ def test_every_cell_is_a_membrane_equation_with_a_threshold_and_nothing_is_linke
     assert float(params.dynamics.dt) <= 1e-4
 
 
+def test_each_purkinje_cell_receives_its_own_random_set_of_interneurons():
+    # Oracle: the wiring's definition, read off the built network -- every Purkinje cell gets
+    # exactly n_mli_inputs distinct MLIs (and all of them when it asks for more than exist);
+    # drawn independently, two cells of one channel share n_mli_inputs^2 / n_cells of them on
+    # average, far from all (a shared set would synchronise a channel: the parameter's
+    # docstring).
+    params, wiring, _, _, rng = _setup()
+    k, n_mli = params.cells.purkinje.n_mli_inputs, params.cells.mli.n_cells
+    assert k < n_mli
+    circuit = build_circuit(
+        params, wiring, n_values=N_VALUES, n_pattern_channels=N_PATTERNS, rng=rng
+    )
+    synapses = circuit.groups["mli_purkinje"]
+    pre, post = np.asarray(synapses.i[:]), np.asarray(synapses.j[:])
+    n_pc = len(circuit.groups["purkinje"])
+    np.testing.assert_array_equal(np.bincount(post, minlength=n_pc), np.full(n_pc, k))
+    inputs = np.zeros((n_pc, n_mli), dtype=int)
+    np.add.at(inputs, (post, pre), 1)
+    assert inputs.max() == 1  # distinct
+    per = params.cells.purkinje.n_per_channel
+    first, second = inputs[0:n_pc:per], inputs[1:n_pc:per]  # two cells of every channel
+    shared = (first & second).sum(axis=1).mean()
+    assert shared < k / 2, shared  # expected k^2 / n_mli = 1 at the defaults
+    everything = params.replace(cells={"purkinje": LIFPurkinjeParams(n_mli_inputs=10 * n_mli)})
+    circuit = build_circuit(
+        everything, wiring, n_values=N_VALUES, n_pattern_channels=N_PATTERNS, rng=rng
+    )
+    post = np.asarray(circuit.groups["mli_purkinje"].j[:])
+    np.testing.assert_array_equal(np.bincount(post, minlength=n_pc), np.full(n_pc, n_mli))
+
+
 def test_rates_of_every_population_lie_in_the_cited_ranges(run):
     # Oracle: published rate ranges (cited in cerebellum.biophysical_params), with stated
     # tolerances: x1.6 on the upper bounds and /1.6 on the lower ones of Golgi (5-30 Hz) and
@@ -221,6 +252,7 @@ def test_biophysical_params_round_trip_through_json():
         (lambda: PoissonTrainMossyParams(dead_time=1 * Hz), TypeError, "dead_time"),
         (lambda: LIFPurkinjeParams(n_reference_per_kind=0), ValueError, "n_reference_per_kind"),
         (lambda: LIFMLIParams(n_background=-1), ValueError, "n_background"),
+        (lambda: LIFPurkinjeParams(n_mli_inputs=0), ValueError, "n_mli_inputs"),
         (
             lambda: GranuleLayerParams(
                 n_dims=16, n_neurons=100, activation="selected-coordinate", n_inputs=20

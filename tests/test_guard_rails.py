@@ -162,6 +162,40 @@ def test_dense_synapse_counts_match_the_built_circuit(activation):
     assert counts == expected
 
 
+@pytest.mark.brian
+def test_biophysical_synapse_counts_match_the_built_circuit():
+    # Oracle: the synapses Brian2 creates for the biophysical-tiny circuit. Every count is
+    # fixed by the wiring rules except granule -> MLI, a Bernoulli draw per pair: its built
+    # count lies within 5 binomial standard deviations of the expected one.
+    import numpy as np
+    import torch
+
+    from cerebellum.circuit import build_circuit
+    from cerebellum.presets import preset
+    from cerebellum.wiring import sample_wiring
+
+    params = preset("biophysical-tiny")
+    wiring = sample_wiring(params.granule, generator=torch.Generator().manual_seed(0))
+    n_values, n_patterns = 8, 4
+    circuit = build_circuit(
+        params,
+        wiring,
+        n_values=n_values,
+        n_pattern_channels=n_patterns,
+        rng=np.random.default_rng(0),
+    )
+    expected = resources.circuit_synapses(params, n_values=n_values, n_pattern_channels=n_patterns)
+    counts = {name: len(circuit.groups[name]) for name in expected}
+    del circuit
+    gc.collect()
+    p = params.cells.mli.connection_probability
+    pairs = params.granule.n_neurons * params.cells.mli.n_cells
+    assert abs(counts.pop("granule_mli") - expected.pop("granule_mli")) <= 5 * (
+        pairs * p * (1 - p)
+    ) ** 0.5
+    assert counts == expected
+
+
 # --------------------------------------------------------------------------- engine bounds
 
 

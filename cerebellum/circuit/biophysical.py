@@ -26,8 +26,9 @@ LIFPurkinjeParams.n_reference_per_kind`` of each kind):
 - ``golgi`` (``r / granule_per_golgi``): LIF with feed-forward mossy-fibre and feedback
   granule-cell excitation; inhibits the granule cells. Its per-synapse peak conductance
   ``w_inhibition`` is a runtime variable, so the calibration changes it without a rebuild.
-- ``mli`` (``n_cells``): LIF driven by a random fraction of the parallel fibres; inhibits every
-  Purkinje cell (feed-forward inhibition growing with the number of active parallel fibres).
+- ``mli`` (``n_cells``): LIF driven by a random fraction of the parallel fibres; each Purkinje
+  cell receives ``n_mli_inputs`` of them at random (feed-forward inhibition growing with the
+  number of active parallel fibres; a channel's cells share few interneurons).
 - ``climbing`` (``c`` inferior-olive fibres): a ``SpikeGeneratorGroup`` playing the bursts the
   protocol sets during writes (a spike source, as the mossy fibres are; its cells' dynamics are
   not modelled).
@@ -587,9 +588,9 @@ def build_lif_purkinje(cell: LIFPurkinjeParams, ctx: BuildContext) -> Population
     granule_purkinje.w = climbing["w_initial"]
     mli = ctx.group("mli")
     mli_purkinje = Synapses(mli, purkinje, on_pre="g_inh_post += g_mli_pc", name="mli_purkinje")
-    mli_purkinje.connect(
-        i=np.repeat(np.arange(len(mli)), n_cells), j=np.tile(np.arange(n_cells), len(mli))
-    )
+    k_mli = len(mli) if cell.n_mli_inputs is None else min(cell.n_mli_inputs, len(mli))
+    mli_sources = _distinct_sources(rng, n_cells, len(mli), k_mli)
+    mli_purkinje.connect(i=mli_sources.ravel(), j=np.repeat(np.arange(n_cells), k_mli))
     climbing_purkinje = Synapses(
         ctx.group("climbing"),
         purkinje,
