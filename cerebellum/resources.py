@@ -34,12 +34,12 @@ n = 1024, d = 482, r = 4000                 0.37 GB, 76 s      0.49 GB, 147 s
 ``--mode poisson``, r = 4000                0.09 GB, 23 s      0.09 GB, 118 s
 ``kanerva``, r = 10^4, recall_steps = 1     0.80 GB, 98 s      1.19 GB, 102 s
 ``kanerva`` (n = 1000, r = 10^5)            not run            11.9 GB, 53 min
-``biophysical`` (r = 2 x 10^4, cython)      1.84 GB*, 240 s    1.6 GB, 399 s
+``biophysical`` (r = 2 x 10^4, cython)      1.83 GB*, 256 s    1.6 GB, 397 s
 ``default``, n = 10^5                       not run            111 GB (refused)
 ==========================================  =================  =================
 
-(* peak resident memory including the interpreter, torch and Brian2, ~0.45 GB, measured with
-8 DCN cells per channel; the 48 of today add ~0.04 M of the ~1.2 x 10^7 synapses.) The
+(* peak resident memory including the interpreter, torch and Brian2, ~0.45 GB, of
+``cerebellar-sdm compare --dynamics biophysical``, 1.28 x 10^7 synapses.) The
 biophysical mode is estimated from its simulated time (background, calibration, writes and
 reads), per synapse-second and per time step.
 
@@ -116,8 +116,8 @@ BIOPHYSICAL_RESTS_PER_WRITE = 3
 #: Upper rates (Hz) for the spike monitors: granule cells, every other cell.
 BIOPHYSICAL_MONITOR_RATES_HZ = (5.0, 150.0)
 #: Resident bytes per synapse of the biophysical circuit (the PF -> Purkinje synapses carry
-#: their weight and two plasticity traces): the ``biophysical`` preset peaked at 1.84 GB
-#: resident, ~1.4 GB above the interpreter, for 1.2 x 10^7 synapses -- ~100 B, rounded up.
+#: their weight and two plasticity traces): the ``biophysical`` preset peaked at 1.83 GB
+#: resident, ~1.4 GB above the interpreter, for 1.28 x 10^7 synapses -- ~110 B.
 BIOPHYSICAL_BYTES_PER_SYNAPSE = 110
 
 #: Fixed part of a ``compare`` run: the analysis, the figures and the report (measured 2-5 s).

@@ -190,9 +190,10 @@ def test_biophysical_synapse_counts_match_the_built_circuit():
     gc.collect()
     p = params.cells.mli.connection_probability
     pairs = params.granule.n_neurons * params.cells.mli.n_cells
-    assert abs(counts.pop("granule_mli") - expected.pop("granule_mli")) <= 5 * (
-        pairs * p * (1 - p)
-    ) ** 0.5
+    assert (
+        abs(counts.pop("granule_mli") - expected.pop("granule_mli"))
+        <= 5 * (pairs * p * (1 - p)) ** 0.5
+    )
     assert counts == expected
 
 
