@@ -308,8 +308,8 @@ class LIFMLIParams(CellModelParams):
         ``LIFPurkinjeParams.n_mli_inputs`` of them at random, so the cells of one channel
         share few of their interneurons, as in vivo, where MLIs outnumber Purkinje cells
         ~16-fold and each contacts only a few of them (Palkovits et al. 1971; Loebner 1989).
-        Here an MLI reaches ~40 Purkinje cells: fewer, busier interneurons stand for the many
-        (a sampling choice, as for the DCN cells).
+        In the ``biophysical`` preset an MLI reaches ~40 Purkinje cells: fewer, busier
+        interneurons stand for the many (a sampling choice, as for the DCN cells).
     connection_probability : float
         Probability that a granule cell contacts a given MLI, in (0, 1] (0.05: our choice;
         1000 of the ``2e4`` granule cells, standing for the ~3.6e3 parallel fibres a stellate
