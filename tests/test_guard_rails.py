@@ -134,20 +134,15 @@ def test_bad_memory_sizes_are_refused(text, capsys):
     assert cli.main(["theory", "--memory-limit", text]) == 2
 
 
-@pytest.mark.brian
-@pytest.mark.parametrize("activation", ["radius", "selected-coordinate"])
-def test_dense_synapse_counts_match_the_built_circuit(activation):
-    # Oracle: the synapses Brian2 actually creates for a tiny circuit of each wiring.
+def _built_and_estimated_synapses(params, n_values: int, n_patterns: int):
+    """``(built, estimated)`` synapse counts per ``Synapses`` object of one small circuit."""
     import numpy as np
     import torch
 
     from cerebellum.circuit import build_circuit
-    from cerebellum.compare import CompareConfig, build_circuit_params
     from cerebellum.wiring import sample_wiring
 
-    params = build_circuit_params(CompareConfig(preset="tiny", activation=activation))
     wiring = sample_wiring(params.granule, generator=torch.Generator().manual_seed(0))
-    n_values, n_patterns = params.granule.n_dims, 5
     circuit = build_circuit(
         params,
         wiring,
@@ -159,6 +154,17 @@ def test_dense_synapse_counts_match_the_built_circuit(activation):
     counts = {name: len(circuit.groups[name]) for name in expected}
     del circuit  # Brian2 warns about objects that never ran: let it, while output is captured
     gc.collect()
+    return counts, expected
+
+
+@pytest.mark.brian
+@pytest.mark.parametrize("activation", ["radius", "selected-coordinate"])
+def test_dense_synapse_counts_match_the_built_circuit(activation):
+    # Oracle: the synapses Brian2 actually creates for a tiny circuit of each wiring.
+    from cerebellum.compare import CompareConfig, build_circuit_params
+
+    params = build_circuit_params(CompareConfig(preset="tiny", activation=activation))
+    counts, expected = _built_and_estimated_synapses(params, params.granule.n_dims, 5)
     assert counts == expected
 
 
@@ -167,27 +173,10 @@ def test_biophysical_synapse_counts_match_the_built_circuit():
     # Oracle: the synapses Brian2 creates for the biophysical-tiny circuit. Every count is
     # fixed by the wiring rules except granule -> MLI, a Bernoulli draw per pair: its built
     # count lies within 5 binomial standard deviations of the expected one.
-    import numpy as np
-    import torch
-
-    from cerebellum.circuit import build_circuit
     from cerebellum.presets import preset
-    from cerebellum.wiring import sample_wiring
 
     params = preset("biophysical-tiny")
-    wiring = sample_wiring(params.granule, generator=torch.Generator().manual_seed(0))
-    n_values, n_patterns = 8, 4
-    circuit = build_circuit(
-        params,
-        wiring,
-        n_values=n_values,
-        n_pattern_channels=n_patterns,
-        rng=np.random.default_rng(0),
-    )
-    expected = resources.circuit_synapses(params, n_values=n_values, n_pattern_channels=n_patterns)
-    counts = {name: len(circuit.groups[name]) for name in expected}
-    del circuit
-    gc.collect()
+    counts, expected = _built_and_estimated_synapses(params, 8, 4)
     p = params.cells.mli.connection_probability
     pairs = params.granule.n_neurons * params.cells.mli.n_cells
     assert (

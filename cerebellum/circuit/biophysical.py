@@ -588,7 +588,7 @@ def build_lif_purkinje(cell: LIFPurkinjeParams, ctx: BuildContext) -> Population
     granule_purkinje.w = climbing["w_initial"]
     mli = ctx.group("mli")
     mli_purkinje = Synapses(mli, purkinje, on_pre="g_inh_post += g_mli_pc", name="mli_purkinje")
-    k_mli = len(mli) if cell.n_mli_inputs is None else min(cell.n_mli_inputs, len(mli))
+    k_mli = min(cell.n_mli_inputs, len(mli))
     mli_sources = _distinct_sources(rng, n_cells, len(mli), k_mli)
     mli_purkinje.connect(i=mli_sources.ravel(), j=np.repeat(np.arange(n_cells), k_mli))
     climbing_purkinje = Synapses(
