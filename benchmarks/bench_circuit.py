@@ -46,9 +46,9 @@ import numpy as np
 import torch
 
 from cerebellum.circuit.build import standalone_cache_at
+from cerebellum.engines.algorithmic import run_protocol
 from cerebellum.params import CircuitParams, GranuleLayerParams
 from cerebellum.presets import preset
-from cerebellum.protocol import run_protocol
 from cerebellum.wiring import sample_wiring
 from models.activation import ActivationRule
 
@@ -199,7 +199,7 @@ def _print_biophysical(label, result, wall):
 def _biophysical(sizes, seed) -> None:
     import resource
 
-    from cerebellum.biophysical import compare_with_mirror, run_biophysical
+    from cerebellum.engines.biophysical import compare_with_mirror, run_biophysical
 
     levels = (0, 2, 4, 6, 8, 10, 12)
     params = preset("biophysical")

@@ -2,7 +2,7 @@
 
 The grid is ``--points`` tiny comparisons (preset ``tiny``, algorithmic dynamics, seeds
 0, 1, ...; each about a second of Brian2 and mirror work on one core). Each cluster is started,
-its workers import Brian2 and torch (:class:`cerebellum.sweep.WarmWorker`) and run one warm-up
+its workers import Brian2 and torch (:class:`cerebellum.experiments.sweep.WarmWorker`) and run one warm-up
 point, and only then is the sweep timed, so the ratio measures running points side by side, not
 starting processes. Each timing writes into a fresh directory (no point is skipped as finished)
 and leaves out the figures. Prints the wall time of each and the ratio (target: >= 1.6 on two
@@ -28,8 +28,8 @@ from pathlib import Path
 
 from distributed import Client
 
-from cerebellum import sweep
 from cerebellum.circuit.build import standalone_cache_at
+from cerebellum.experiments import sweep
 
 TINY = {
     "preset": ["tiny"],
@@ -80,7 +80,7 @@ def rebuild_per_point(config):
     It points the build cache at a new, empty folder for this point only (what every run did
     before the cache: a fresh build directory), then runs the point as the sweep would.
     """
-    from cerebellum.compare import run_comparison
+    from cerebellum.experiments.compare import run_comparison
 
     with (
         tempfile.TemporaryDirectory(prefix="bench-rebuild-") as fresh,

@@ -2,7 +2,7 @@
 
 Selected through :class:`cerebellum.params.CellModels` (``CircuitParams.cells``) with
 ``DynamicsParams(mode="biophysical")``; the builders are in
-:mod:`cerebellum.circuit.biophysical` and the protocol in :mod:`cerebellum.biophysical`.
+:mod:`cerebellum.circuit.biophysical` and the protocol in :mod:`cerebellum.engines.biophysical`.
 Every physical field is a unit-declared Quantity (:func:`cerebellum.params.quantity_field`);
 its docstring line gives the source (authors, year) or says that the value is a modelling
 choice, and why.
@@ -207,7 +207,7 @@ class LIFGolgiParams(CellModelParams):
     (parallel-fibre / ascending-axon) spikes raise ``g_e``; each Golgi spike raises the
     GABA_A conductance of the granule cells it contacts by ``inhibition_scale * g_inhibition``.
     The sparseness of the granule layer emerges from this inhibition and the granule cell's
-    tonic GABA; :func:`cerebellum.biophysical.calibrate_golgi` sets ``inhibition_scale`` for a
+    tonic GABA; :func:`cerebellum.engines.biophysical.calibrate_golgi` sets ``inhibition_scale`` for a
     target active fraction.
 
     Parameters

@@ -297,7 +297,7 @@ class DynamicsParams:
         ``rate * dt``) for ``presentation``.
         ``"biophysical"``: membrane equations and conductances
         (:mod:`cerebellum.circuit.biophysical`) in continuous time, driven by
-        :mod:`cerebellum.biophysical`: mossy-fibre trains for ``presentation``, then ``gap``
+        :mod:`cerebellum.engines.biophysical`: mossy-fibre trains for ``presentation``, then ``gap``
         without input while the state decays; needs ``dt <= 0.1 ms`` and
         ``0 < mf_rate_off < mf_rate_on``.
     dt : Quantity (time)

@@ -36,7 +36,7 @@ Sources and honest hedges:
 - ``tiny``: no biology, sized for fast tests.
 
 - ``biophysical``: the conductance-based spiking circuit (:mod:`cerebellum.circuit.biophysical`,
-  :func:`cerebellum.biophysical.run_biophysical`) on the anatomical wiring, n = 64 as in
+  :func:`cerebellum.engines.biophysical.run_biophysical`) on the anatomical wiring, n = 64 as in
   Bricken & Pehlevan (2021), 4 selected inputs per granule cell (Eccles et al. 1967; Billings
   et al. 2014), r = 2 10^4: the largest size whose full comparison (16 patterns, 7 noise
   levels x 16 queries, the Golgi calibration) runs in under 5 minutes on 2 cores (measured

@@ -7,7 +7,7 @@ tokenises the texts (the passages shipped in ``models/data/texts/everyday_englis
 m = ``n_patterns`` (the model's context length unless given) and r = 2^n, and returns the
 results as a JSON-ready dict. ``write_transformer_beta_run(run, directory)`` writes
 ``params.json``, ``results.json``, ``report.md`` and the figures; the caller adds ``meta.json``
-and makes the directory appear atomically (:func:`cerebellum.rundir.atomic_run_directory`).
+and makes the directory appear atomically (:func:`cerebellum.io.rundir.atomic_run_directory`).
 ``layer_table(results)`` is the per-layer Markdown table printed by the CLI and placed in the
 report.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cerebellum.rundir import write_json
+from cerebellum.io.rundir import write_json
 from models.validation import check_choice, check_int
 
 __all__ = [
@@ -460,7 +460,7 @@ def write_transformer_beta_run(run: TransformerBetaRun, directory: str | Path) -
         An existing, empty directory (the staging directory of an atomic run).
     """
     from cerebellum import transformer_figures as tf
-    from cerebellum.figures import save_figure
+    from cerebellum.plotting.figures import save_figure
 
     directory = Path(directory)
     results = run.results

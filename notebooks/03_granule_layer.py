@@ -40,11 +40,11 @@ import numpy as np
 import torch
 from brian2 import SpikeMonitor
 
-from cerebellum import figures
 from cerebellum.circuit import build_circuit
+from cerebellum.engines.algorithmic import Protocol
 from cerebellum.params import GranuleLayerParams
+from cerebellum.plotting import figures
 from cerebellum.presets import poisson_dynamics, preset
-from cerebellum.protocol import Protocol
 from cerebellum.wiring import sample_wiring
 from models.sdm import hamming_distances, random_addresses
 

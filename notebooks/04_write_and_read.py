@@ -44,8 +44,8 @@ import numpy as np
 import torch
 from brian2 import Hz, ms
 
+from cerebellum.engines.algorithmic import run_protocol
 from cerebellum.presets import poisson_dynamics, preset
-from cerebellum.protocol import run_protocol
 from cerebellum.wiring import sample_wiring
 from models.recall import flip_bits
 from models.sdm import random_addresses
@@ -73,7 +73,7 @@ mirror_read = mirror.read(queries).numpy()
 # %% [markdown]
 # ## Deterministic mode: weights are the mirror's counters
 #
-# {func}`cerebellum.protocol.run_protocol` builds the circuit, writes the patterns (one
+# {func}`cerebellum.engines.algorithmic.run_protocol` builds the circuit, writes the patterns (one
 # presentation window each) and reads the queries from the written state.
 
 # %%

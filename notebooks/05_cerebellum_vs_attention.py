@@ -18,7 +18,7 @@
 # its Purkinje inputs are set beside the exact SDM theory ({class}`models.sdm.PatternSDM`) and
 # softmax attention with the fitted $\beta$ ({class}`models.attention.AttentionMemory`;
 # Bricken & Pehlevan 2021). Everything comes from one call of
-# {func}`cerebellum.compare.run_comparison` — the job behind `cerebellar-sdm compare` — whose
+# {func}`cerebellum.experiments.compare.run_comparison` — the job behind `cerebellar-sdm compare` — whose
 # `results` follow the {doc}`../results_schema`.
 
 # %% tags=["parameters"]
@@ -40,9 +40,9 @@ SWEEP_QUERIES = 3 if SMOKE else 8
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cerebellum import figures
-from cerebellum.compare import CompareConfig, run_comparison
-from cerebellum.report import agreement_curves
+from cerebellum.experiments.compare import CompareConfig, run_comparison
+from cerebellum.io.report import agreement_curves
+from cerebellum.plotting import figures
 
 config = CompareConfig(
     preset="default",

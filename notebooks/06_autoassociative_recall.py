@@ -65,7 +65,7 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 
-from cerebellum.figures import plot_recall_vs_noise
+from cerebellum.plotting.figures import plot_recall_vs_noise
 from models import theory
 from models.attention import AttentionMemory, ContinuousSDM, HopfieldMemory
 from models.recall import bits_wrong, flip_bits, perturb_to_cosine, recall
@@ -266,8 +266,8 @@ assert real_curves[mem_name][index_08] >= 0.7
 
 # %%
 from cerebellum.circuit import build_circuit
+from cerebellum.engines.algorithmic import Protocol
 from cerebellum.presets import preset
-from cerebellum.protocol import Protocol
 from cerebellum.wiring import sample_wiring
 
 params = preset("default").replace(

@@ -10,12 +10,6 @@ import pytest
 import torch
 from brian2 import Hz, ms, mV, nS, pF
 
-from cerebellum.biophysical import (
-    BiophysicalProtocol,
-    calibrate_golgi,
-    mirror_active_fraction,
-    run_biophysical,
-)
 from cerebellum.biophysical_params import (
     ConductanceGranuleParams,
     LIFGolgiParams,
@@ -25,6 +19,12 @@ from cerebellum.biophysical_params import (
     TimingWindowClimbingParams,
 )
 from cerebellum.circuit import build_circuit
+from cerebellum.engines.biophysical import (
+    BiophysicalProtocol,
+    calibrate_golgi,
+    mirror_active_fraction,
+    run_biophysical,
+)
 from cerebellum.params import CircuitParams, DynamicsParams, GranuleLayerParams
 from cerebellum.presets import biophysical_dynamics, preset
 from cerebellum.wiring import sample_wiring

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from cerebellum.circuit import build_circuit
+from cerebellum.engines.algorithmic import Protocol, run_protocol
+from cerebellum.engines.readout import Readout
 from cerebellum.params import GranuleLayerParams
 from cerebellum.presets import preset
-from cerebellum.protocol import Protocol, run_protocol
-from cerebellum.readout import Readout
 from cerebellum.wiring import Wiring, sample_wiring
 
 pytestmark = pytest.mark.brian

@@ -16,6 +16,7 @@ import torch
 from brian2 import Hz, Quantity, amp, farad, metre, ms, mV, nA, nF, nS, second, siemens, um, volt
 
 from cerebellum.circuit import window_timing
+from cerebellum.engines.readout import binary_matrix, value_matrix
 from cerebellum.params import (
     CellModelParams,
     CellModels,
@@ -29,7 +30,6 @@ from cerebellum.params import (
     register_cell_params,
 )
 from cerebellum.presets import PRESET_NAMES, poisson_dynamics, preset
-from cerebellum.readout import binary_matrix, value_matrix
 from cerebellum.wiring import Wiring, sample_wiring
 from models.activation import ActivationRule
 

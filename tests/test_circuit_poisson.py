@@ -10,8 +10,8 @@ import torch
 from brian2 import ms
 
 from cerebellum.circuit import build_circuit
+from cerebellum.engines.algorithmic import Protocol, run_protocol
 from cerebellum.presets import poisson_dynamics, preset
-from cerebellum.protocol import Protocol, run_protocol
 from cerebellum.wiring import sample_wiring
 
 pytestmark = pytest.mark.brian

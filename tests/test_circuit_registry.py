@@ -28,9 +28,9 @@ from cerebellum.circuit import (
     register_model,
     window_end_event,
 )
+from cerebellum.engines.algorithmic import Protocol
 from cerebellum.params import CellModelParams, CircuitParams, quantity_field
 from cerebellum.presets import preset
-from cerebellum.protocol import Protocol
 from cerebellum.wiring import sample_wiring
 
 pytestmark = pytest.mark.brian

@@ -26,8 +26,8 @@ import torch
 from brian2.devices.device import RuntimeDevice
 
 from cerebellum.circuit.build import CACHE_ENV
+from cerebellum.engines.algorithmic import run_protocol
 from cerebellum.presets import preset
-from cerebellum.protocol import run_protocol
 from cerebellum.wiring import sample_wiring
 
 pytestmark = pytest.mark.brian

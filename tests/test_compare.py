@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from cerebellum import cli
-from cerebellum.compare import (
+from cerebellum.engines.readout import Readout
+from cerebellum.experiments.compare import (
     CompareConfig,
     build_circuit_params,
     configure,
@@ -18,8 +19,7 @@ from cerebellum.compare import (
     neuron_count_sweep,
     run_comparison,
 )
-from cerebellum.readout import Readout
-from cerebellum.results_schema import load_results, validate_results
+from cerebellum.io.results_schema import load_results, validate_results
 from cerebellum.wiring import sample_wiring
 from models import metrics, theory
 from models.activation import ActivationRule
@@ -138,13 +138,13 @@ def test_cuda_without_cuda_is_a_clear_error(tmp_path, capsys):
 
 
 def test_interrupted_run_leaves_no_directory(tmp_path, capsys, monkeypatch):
-    import cerebellum.compare
+    import cerebellum.experiments.compare
 
     def interrupted(config, *, progress=None):
         progress("started")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cerebellum.compare, "run_comparison", interrupted)
+    monkeypatch.setattr(cerebellum.experiments.compare, "run_comparison", interrupted)
     code = cli.main(["compare", *TINY, "--out", str(tmp_path / "run")])
     assert code == 130
     assert list(tmp_path.iterdir()) == []
@@ -196,14 +196,14 @@ def test_strict_exits_nonzero_and_report_says_bug_when_circuit_and_mirror_differ
 ):
     # Oracle: a mismatch injected into the exact check (the check itself is tested above) must
     # reach the report and, with --strict, the exit status.
-    import cerebellum.compare
+    import cerebellum.experiments.compare
 
-    real_check = cerebellum.compare.exact_check
+    real_check = cerebellum.experiments.compare.exact_check
 
     def mismatching(circuit_weights, *args, **kwargs):
         return real_check(circuit_weights + 1e-6, *args, **kwargs)
 
-    monkeypatch.setattr(cerebellum.compare, "exact_check", mismatching)
+    monkeypatch.setattr(cerebellum.experiments.compare, "exact_check", mismatching)
     out = tmp_path / "run"
     code = cli.main(["compare", *TINY, "--out", str(out), "--strict"])
     assert code == 1
@@ -342,16 +342,16 @@ def test_cli_activation_choices_are_the_activation_rules():
 def test_results_breaking_the_schema_leave_no_run_directory(tmp_path, capsys, monkeypatch):
     # Oracle: the file system after the command -- a results payload that fails the schema is
     # refused before the staging directory is renamed, and the staging directory is removed.
-    import cerebellum.compare
+    import cerebellum.experiments.compare
 
-    real_run = cerebellum.compare.run_comparison
+    real_run = cerebellum.experiments.compare.run_comparison
 
     def corrupt(config, *, progress=None):
         comparison = real_run(config, progress=progress)
         comparison.results["exact_check"]["passed"] = "yes"
         return comparison
 
-    monkeypatch.setattr(cerebellum.compare, "run_comparison", corrupt)
+    monkeypatch.setattr(cerebellum.experiments.compare, "run_comparison", corrupt)
     out = tmp_path / "run"
     code = cli.main(["compare", *TINY, "--out", str(out)])
     err = capsys.readouterr().err.strip().splitlines()

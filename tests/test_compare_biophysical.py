@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from cerebellum import cli
-from cerebellum.biophysical import LITERATURE_RATES_HZ
-from cerebellum.compare import CompareConfig, configure, wire
-from cerebellum.readout import Readout
-from cerebellum.report import headline_table
-from cerebellum.results_schema import load_results
+from cerebellum.engines.biophysical import LITERATURE_RATES_HZ
+from cerebellum.engines.readout import Readout
+from cerebellum.experiments.compare import CompareConfig, configure, wire
+from cerebellum.io.report import headline_table
+from cerebellum.io.results_schema import load_results
 
 ARGS = [
     "--dynamics",

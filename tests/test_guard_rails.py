@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from cerebellum import cli, resources
+from cerebellum import cli
+from cerebellum.experiments import resources
 
 TINY = ["--preset", "tiny", "--n-patterns", "4", "--n-queries", "2", "--recall-steps", "1"]
 
@@ -30,7 +31,7 @@ def one_error_line(err: str) -> str:
 
 
 def tiny_estimate(*extra) -> resources.Estimate:
-    from cerebellum.compare import CompareConfig, configure
+    from cerebellum.experiments.compare import CompareConfig, configure
 
     resolved = configure(CompareConfig(preset="tiny", n_patterns=4, n_queries=2, recall_steps=1))
     return resources.compare_estimate(
@@ -161,7 +162,7 @@ def _built_and_estimated_synapses(params, n_values: int, n_patterns: int):
 @pytest.mark.parametrize("activation", ["radius", "selected-coordinate"])
 def test_dense_synapse_counts_match_the_built_circuit(activation):
     # Oracle: the synapses Brian2 actually creates for a tiny circuit of each wiring.
-    from cerebellum.compare import CompareConfig, build_circuit_params
+    from cerebellum.experiments.compare import CompareConfig, build_circuit_params
 
     params = build_circuit_params(CompareConfig(preset="tiny", activation=activation))
     counts, expected = _built_and_estimated_synapses(params, params.granule.n_dims, 5)

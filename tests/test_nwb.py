@@ -1,4 +1,4 @@
-"""NWB export (cerebellum.nwb): a tiny algorithmic run written with pynwb and read back.
+"""NWB export (cerebellum.io.nwb): a tiny algorithmic run written with pynwb and read back.
 
 Oracles: the Readout of the same run (granule spikes per read window, window-end rates), the
 other engine -- ``NeuronSDM`` on the same wiring (granule spikes per write window) -- the
@@ -17,17 +17,17 @@ pynwb = pytest.importorskip("pynwb")
 
 from pynwb import NWBHDF5IO  # noqa: E402
 
-from cerebellum.biophysical import BiophysicalResult  # noqa: E402
 from cerebellum.circuit import build_circuit  # noqa: E402
-from cerebellum.nwb import (  # noqa: E402
+from cerebellum.engines.algorithmic import Protocol  # noqa: E402
+from cerebellum.engines.biophysical import BiophysicalResult  # noqa: E402
+from cerebellum.engines.readout import Readout  # noqa: E402
+from cerebellum.io.nwb import (  # noqa: E402
     biophysical_content,
     protocol_content,
     protocol_epochs,
     write_nwb,
 )
 from cerebellum.presets import poisson_dynamics, preset  # noqa: E402
-from cerebellum.protocol import Protocol  # noqa: E402
-from cerebellum.readout import Readout  # noqa: E402
 from cerebellum.wiring import sample_wiring  # noqa: E402
 
 pytestmark = pytest.mark.brian
@@ -386,7 +386,7 @@ def test_compare_nwb_flag_writes_the_run_and_its_spikes_match_the_readout(tmp_pa
     # spikes.nwb are its active sets; the file sits inside the atomically written directory.
 
     from cerebellum import cli
-    from cerebellum.readout import Readout
+    from cerebellum.engines.readout import Readout
 
     out = tmp_path / "run"
     argv = ["compare", "--preset", "tiny", "--n-patterns", "4", "--n-queries", "2"]

@@ -11,8 +11,8 @@ import torch
 from brian2 import Network, NetworkOperation
 
 from cerebellum.circuit import build_circuit
+from cerebellum.engines.algorithmic import Protocol
 from cerebellum.presets import preset
-from cerebellum.protocol import Protocol
 from cerebellum.wiring import sample_wiring
 
 pytestmark = pytest.mark.brian

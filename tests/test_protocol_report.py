@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from cerebellum.circuit import build_circuit
+from cerebellum.engines.algorithmic import Protocol, run_report_options
 from cerebellum.presets import preset
-from cerebellum.protocol import Protocol, run_report_options
 from cerebellum.wiring import sample_wiring
 
 pytestmark = pytest.mark.brian

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from cerebellum.rundir import atomic_run_directory, check_output_directory, write_json
+from cerebellum.io.rundir import atomic_run_directory, check_output_directory, write_json
 
 
 def test_successful_run_appears_whole(tmp_path):
@@ -78,7 +78,7 @@ def test_signals_are_held_back_while_the_staging_directory_is_made_or_removed():
     # only when it ends.
     import signal
 
-    from cerebellum.rundir import _signals_deferred
+    from cerebellum.io.rundir import _signals_deferred
 
     seen = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
@@ -103,7 +103,7 @@ def test_a_signal_taken_by_another_thread_is_held_back_too():
     import threading
     import time
 
-    from cerebellum.rundir import _signals_deferred
+    from cerebellum.io.rundir import _signals_deferred
 
     seen = []
     release = threading.Event()

@@ -16,8 +16,9 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from cerebellum import cli, sweep  # noqa: E402
-from cerebellum.compare import CompareConfig, run_comparison  # noqa: E402
+from cerebellum import cli  # noqa: E402
+from cerebellum.experiments import sweep  # noqa: E402
+from cerebellum.experiments.compare import CompareConfig, run_comparison  # noqa: E402
 
 pytestmark = pytest.mark.brian
 

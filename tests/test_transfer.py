@@ -11,10 +11,10 @@ import pytest
 import torch
 from brian2 import ms
 
+from cerebellum.circuit.transfer import closed_form_curve, count_threshold, measured_curve
+from cerebellum.engines.algorithmic import run_protocol
 from cerebellum.params import GranuleLayerParams
 from cerebellum.presets import poisson_dynamics, preset
-from cerebellum.protocol import run_protocol
-from cerebellum.transfer import closed_form_curve, count_threshold, measured_curve
 from cerebellum.wiring import sample_wiring
 from models.soft_activation import ActivationCurve, bernoulli_count_curve
 

@@ -4,7 +4,7 @@ Oracle: the rule table of :mod:`models.validation` (numpy integers accepted, an 
 accepted as an integer, bools, non-integral floats, NaN and infinity refused for integers; NaN,
 infinity and out-of-range values refused for reals). Every call site below -- in
 ``models.theory``, ``models.sdm``, ``models.recall``, ``models.attention``, ``models.fitting``,
-``cerebellum.params`` and ``cerebellum.compare`` -- must give the outcome of that table.
+``cerebellum.params`` and ``cerebellum.experiments.compare`` -- must give the outcome of that table.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def _granule(value):
 
 
 def _compare(value):
-    from cerebellum.compare import CompareConfig
+    from cerebellum.experiments.compare import CompareConfig
 
     return CompareConfig(preset="tiny", n_patterns=value).n_patterns
 

@@ -33,7 +33,7 @@ target by default, ``codegen_target="cython"`` or ``cpp_standalone``
 
 The table describes the *algorithmic* models: an exact SDM expressed as a Brian2 event
 network, not a neuronal model. The *biophysical* models (:mod:`cerebellum.circuit.biophysical`,
-parameters in :mod:`cerebellum.biophysical_params`, protocol in :mod:`cerebellum.biophysical`)
+parameters in :mod:`cerebellum.biophysical_params`, protocol in :mod:`cerebellum.engines.biophysical`)
 replace every population with conductance-based spiking cells in continuous time.
 
 Each population's neuron model is chosen by the *type* of its parameter dataclass in
@@ -78,8 +78,8 @@ Ito, M. (2001). Cerebellar long-term depression. Physiol. Rev. 81, 1143-1195.
 from __future__ import annotations
 
 # The population modules register the default (algorithmic) models on import.
-from cerebellum.circuit import (  # noqa: F401
-    biophysical,  # noqa: F401  (the biophysical models)
+from cerebellum.circuit import biophysical  # noqa: F401  (the biophysical models)
+from cerebellum.circuit.algorithmic import (  # noqa: F401
     climbing,
     dcn,
     golgi,
@@ -88,6 +88,7 @@ from cerebellum.circuit import (  # noqa: F401
     mossy,
     purkinje,
 )
+from cerebellum.circuit.algorithmic.granule import mossy_granule_synapses
 from cerebellum.circuit.base import (
     WINDOW_STEP,
     BuildContext,
@@ -101,7 +102,6 @@ from cerebellum.circuit.base import (
     window_timing,
 )
 from cerebellum.circuit.build import Circuit, build_circuit
-from cerebellum.circuit.granule import mossy_granule_synapses
 
 __all__ = [
     "WINDOW_STEP",

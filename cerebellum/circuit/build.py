@@ -14,7 +14,7 @@ static array by a line of ``main``, instead of the literal that ``brian2.seed`` 
 ``main.cpp``). A process holds an exclusive lock on the folder it builds in; a second process
 with the same key takes the next free slot (``<key>-1``, ...), so concurrent runs never share a
 folder. The data of a run (``results/``, ``static_arrays/``) is removed when its folder is next
-claimed (and by :func:`cerebellum.protocol.run_protocol` right after it has read the results);
+claimed (and by :func:`cerebellum.engines.algorithmic.run_protocol` right after it has read the results);
 delete the cache folder to reclaim the compiled projects.
 """
 
@@ -121,6 +121,22 @@ class Circuit:
     def standalone(self) -> bool:
         """True when built for ``cpp_standalone``."""
         return self.params.device.device == "cpp_standalone"
+
+    def run(self, duration: brian2.Quantity, *, inputs: dict[str, Any], **options: Any) -> None:
+        """Simulate ``duration`` with this run's inputs.
+
+        Parameters
+        ----------
+        duration : Quantity (time)
+        inputs : dict of str to TimedArray
+            The run's input arrays by the name the equations use (``mf_pattern``,
+            ``plasticity_gate``, ...); engines build them, the circuit places them.
+        **options
+            Passed to ``Network.run`` (e.g. Brian2's ``report`` callback).
+        """
+        namespace = dict(self.constants)
+        namespace.update(inputs)
+        self.network.run(duration, namespace=namespace, **options)
 
 
 def standalone_cache_root() -> Path:
@@ -339,7 +355,7 @@ def build_circuit(
         Source of the Brian2 seed (Poisson spikes).
     runs : JSON-able, optional
         With ``cpp_standalone``, a description of the runs that will be queued (e.g. the
-        windows of each; :func:`cerebellum.protocol.run_protocol` passes them), added to the
+        windows of each; :func:`cerebellum.engines.algorithmic.run_protocol` passes them), added to the
         :func:`structure_key` of the build cache so structures with different run layouts
         keep separate compiled projects. Ignored at runtime.
 

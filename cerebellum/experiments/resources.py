@@ -22,7 +22,7 @@ queries in all, ``C = n + m`` Purkinje channels, ``W = m + Q (1 + recall_steps)`
 The parts are summed (the stages run one after another, but freed memory is not always
 returned to the system). Measured on this project's development machine (2 cores, numpy
 target, peak resident memory above the interpreter's, ``ru_maxrss``; wall time of
-:func:`cerebellum.compare.run_comparison`):
+:func:`cerebellum.experiments.compare.run_comparison`):
 
 ==========================================  =================  =================
 run (``default`` preset unless given)       measured           estimated
@@ -110,7 +110,7 @@ BIOPHYSICAL_SECONDS_PER_SYNAPSE_SECOND = 1.1e-6
 BIOPHYSICAL_SECONDS_PER_STEP = 2e-4
 #: Presentations besides the writes and reads: background (4) and the Golgi calibration
 #: (8 steps of 8 queries), and rests before each write (3), the defaults of
-#: :func:`cerebellum.biophysical.run_biophysical`.
+#: :func:`cerebellum.engines.biophysical.run_biophysical`.
 BIOPHYSICAL_EXTRA_PRESENTATIONS = 4 + 8 * 8
 BIOPHYSICAL_RESTS_PER_WRITE = 3
 #: Upper rates (Hz) for the spike monitors: granule cells, every other cell.
@@ -407,7 +407,7 @@ def compare_estimate(
     Parameters
     ----------
     params : cerebellum.params.CircuitParams
-        The resolved parameters (``cerebellum.compare.configure(config).params``).
+        The resolved parameters (``cerebellum.experiments.compare.configure(config).params``).
     n_patterns : int
         Stored patterns m.
     n_queries_total : int

@@ -379,7 +379,7 @@ def plot_write_read_window(raster: Mapping, *, axes=None):
     Parameters
     ----------
     raster : mapping
-        As returned by :meth:`cerebellum.protocol.Protocol.raster` for two windows, the write
+        As returned by :meth:`cerebellum.engines.algorithmic.Protocol.raster` for two windows, the write
         first: ``window_s`` and ``start_s`` (s), and ``granule`` (``times_s``, ``cells``),
         ``purkinje`` and ``dcn`` (``times_s``, ``cells``, ``rate`` in Hz) arrays; optionally
         ``mossy`` (``times_s``, ``cells``), drawn as a raster too.
@@ -773,7 +773,7 @@ def plot_rates_vs_literature(rows: Sequence[Mapping], *, ax=None):
     Parameters
     ----------
     rows : sequence of mapping
-        :func:`cerebellum.biophysical.rates_against_literature` rows.
+        :func:`cerebellum.engines.biophysical.rates_against_literature` rows.
     ax : matplotlib Axes, optional
 
     Returns

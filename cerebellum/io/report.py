@@ -1,8 +1,8 @@
-"""Turn a :class:`~cerebellum.compare.Comparison` into files: JSON, ``.npz``, figures, report.
+"""Turn a :class:`~cerebellum.experiments.compare.Comparison` into files: JSON, ``.npz``, figures, report.
 
 ``write_run(comparison, directory)`` writes ``params.json``, ``results.json``, ``readout.npz``,
 the figures (PNG, 150 dpi) and ``report.md``; the caller adds ``meta.json`` and makes the
-directory appear atomically (:func:`cerebellum.rundir.atomic_run_directory`).
+directory appear atomically (:func:`cerebellum.io.rundir.atomic_run_directory`).
 ``headline_table(results)`` is the table printed on stdout and placed first in the report.
 """
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cerebellum import figures
-from cerebellum.results_schema import load_results
-from cerebellum.rundir import write_json
+from cerebellum.io.results_schema import load_results
+from cerebellum.io.rundir import write_json
+from cerebellum.plotting import figures
 from models.activation import ActivationRule
 
 __all__ = [
@@ -522,7 +522,7 @@ def write_report(results: dict, path: str | Path) -> None:
 def agreement_curves(results: dict, metric: str, pairs) -> dict:
     """One agreement metric per engine pair as (mean, low, high) arrays over the noise levels.
 
-    The input of :func:`cerebellum.figures.plot_agreement_vs_noise`; ``null`` summaries (a
+    The input of :func:`cerebellum.plotting.figures.plot_agreement_vs_noise`; ``null`` summaries (a
     metric undefined at a level) become NaN.
 
     Parameters
@@ -620,9 +620,9 @@ def write_run(comparison, directory: str | Path) -> None:
     """Write everything of a comparison except ``meta.json`` into ``directory``.
 
     ``results.json`` is read back and validated against the schema
-    (:func:`cerebellum.results_schema.load_results`) before anything else is written, so a
+    (:func:`cerebellum.io.results_schema.load_results`) before anything else is written, so a
     payload that breaks the schema raises ``ValueError`` and, inside
-    :func:`cerebellum.rundir.atomic_run_directory`, no run directory appears.
+    :func:`cerebellum.io.rundir.atomic_run_directory`, no run directory appears.
 
     Parameters
     ----------
@@ -641,7 +641,7 @@ def write_run(comparison, directory: str | Path) -> None:
     load_results(directory / "results.json")
     comparison.readout.save(directory / "readout.npz")
     if getattr(comparison, "nwb_content", None) is not None:
-        from cerebellum.nwb import write_nwb
+        from cerebellum.io.nwb import write_nwb
 
         config = comparison.config
         write_nwb(

@@ -18,7 +18,7 @@ module supplies the two curves the comparison sets against the circuit:
 
 The threshold ``theta = (K - d - 1/2) lam_on + (d + 1/2) lam_off`` (``lam = T p``, the mean
 count of one fibre over the window; ``d = 0`` for the selected rules) is the counter cell's, see
-:mod:`cerebellum.circuit.granule`.
+:mod:`cerebellum.circuit.algorithmic.granule`.
 """
 
 from __future__ import annotations

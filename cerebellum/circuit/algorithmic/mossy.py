@@ -12,7 +12,7 @@ proportional to the spikes (``on_pre``); the numpy target instead sums a one-ste
 ``spiked`` over all synapses every step (set by the reset, seen by the summed mossy-fibre ->
 granule synapse in the next step's ``groups`` slot, then cleared before that step's
 thresholds), because numpy's ``bincount`` over every synapse beats ``add.at`` over the spiking
-ones (see :mod:`cerebellum.circuit.granule`). On the injected fast path
+ones (see :mod:`cerebellum.circuit.algorithmic.granule`). On the injected fast path
 (``DynamicsParams(mossy_drive="injected")``) there is no mossy-fibre group at all.
 """
 

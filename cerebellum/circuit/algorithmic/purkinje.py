@@ -10,7 +10,7 @@ which equals ``sum_j S_jc / sum_j n_writes_j`` over the active cells -- NeuronSD
 one-hot values on ``m`` extra channels, ``(w0 A + dw C - I_mu) / (2 dw)`` is the intersection
 count of pattern mu. The simple-spike rate is ``rho0 + g (1 - 2 read)``
 (:class:`~cerebellum.params.OutputParams`). The PF -> Purkinje weights learn by the climbing
-fibre's rule (:mod:`cerebellum.circuit.climbing`).
+fibre's rule (:mod:`cerebellum.circuit.algorithmic.climbing`).
 """
 
 from __future__ import annotations

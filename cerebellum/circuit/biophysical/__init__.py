@@ -41,7 +41,7 @@ LIFPurkinjeParams.n_reference_per_kind`` of each kind):
 
 The read is decoded afterwards from the spike counts of the DCN (and Purkinje) cells of each
 channel against the two kinds of reference channel, measured in the same run
-(:mod:`cerebellum.biophysical`).
+(:mod:`cerebellum.engines.biophysical`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-r"""Figures and the report of a sweep, from its long table (:func:`cerebellum.sweep.sweep_table`).
+r"""Figures and the report of a sweep, from its long table (:func:`cerebellum.experiments.sweep.sweep_table`).
 
 Three figures, each ``plot_x(table, *, ax=None) -> Axes`` or a figure of panels by dynamics:
 
@@ -143,7 +143,7 @@ def plot_beta_vs_radius(table, *, ax=None):
     Parameters
     ----------
     table : pandas.DataFrame
-        :func:`cerebellum.sweep.sweep_table`.
+        :func:`cerebellum.experiments.sweep.sweep_table`.
     ax : matplotlib Axes, optional
 
     Returns
@@ -460,8 +460,8 @@ def write_sweep_report(outcome, spec, path) -> None:
 
     Parameters
     ----------
-    outcome : cerebellum.sweep.SweepOutcome
-    spec : cerebellum.sweep.SweepSpec or None
+    outcome : cerebellum.experiments.sweep.SweepOutcome
+    spec : cerebellum.experiments.sweep.SweepSpec or None
     path : str or path
     """
     import json

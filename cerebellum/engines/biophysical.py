@@ -69,9 +69,9 @@ from cerebellum.circuit.biophysical import (
     n_reference_per_kind,
     reference_channels,
 )
+from cerebellum.engines.algorithmic import run_report_options
+from cerebellum.engines.readout import Readout, as_numpy, binary_matrix, value_matrix
 from cerebellum.params import CircuitParams, GranuleLayerParams
-from cerebellum.protocol import run_report_options
-from cerebellum.readout import Readout, as_numpy, binary_matrix, value_matrix
 from cerebellum.wiring import Wiring
 from models.activation import ActivationRule
 from models.validation import check_int, check_quantity, check_real, check_rng
@@ -279,7 +279,7 @@ class BiophysicalResult:
         ``device_run`` (standalone), ``total``.
     spike_trains : dict of str to dict of str to ndarray
         ``spike_trains[population] = {"times_s", "cells"}``: every spike of the run (what
-        :func:`cerebellum.nwb.biophysical_content` exports).
+        :func:`cerebellum.io.nwb.biophysical_content` exports).
     """
 
     readouts: list
@@ -341,7 +341,7 @@ class BiophysicalProtocol:
     circuit : Circuit
         Built from biophysical parameters (no run yet).
     report, report_period
-        Brian2's progress callback, as for :class:`cerebellum.protocol.Protocol`.
+        Brian2's progress callback, as for :class:`cerebellum.engines.algorithmic.Protocol`.
     """
 
     def __init__(self, circuit: Circuit, *, report=None, report_period: float = 1.0) -> None:
@@ -428,7 +428,7 @@ class BiophysicalProtocol:
             mossy[first : first + slots_per_on] = row
             gate[first : first + slots_per_on] = g
         slot_dt = self.slot_steps * self.dt_s * second
-        namespace = dict(c.constants)
+        namespace = {}
         namespace["mf_pattern"] = TimedArray(mossy, dt=slot_dt, name="mf_pattern")
         namespace["plasticity_gate"] = TimedArray(gate, dt=slot_dt, name="plasticity_gate")
         if self._cf_indices:
@@ -457,8 +457,8 @@ class BiophysicalProtocol:
         total = until * self.period_steps
         if total > done:
             options = {} if self.circuit.standalone else self._run_options
-            self.circuit.network.run(
-                (total - done) * self.dt_s * second, namespace=self._namespace, **options
+            self.circuit.run(
+                (total - done) * self.dt_s * second, inputs=self._namespace, **options
             )
 
     # -- the steps of the experiment ------------------------------------------------------------
@@ -754,7 +754,7 @@ def run_biophysical(
     track_memory : bool
         Record peak Python-heap memory (``tracemalloc``) into ``timings_s["peak_memory_mb"]``.
     report : callable, optional
-        Brian2's progress callback for every run (:class:`cerebellum.protocol.Protocol`).
+        Brian2's progress callback for every run (:class:`cerebellum.engines.algorithmic.Protocol`).
 
     Returns
     -------

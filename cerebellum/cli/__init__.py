@@ -8,7 +8,7 @@ the subcommand that needs them, so ``cerebellar-sdm theory`` never imports Brian
 ``cerebellar-sdm: error: <message>`` on stderr and exit code 2; argparse errors also exit 2.
 
 Guard rails (DESIGN.md, CLI): ``theory`` and ``compare`` estimate their memory and time from
-the sizes before anything is allocated (:mod:`cerebellum.resources`) and refuse, with one line
+the sizes before anything is allocated (:mod:`cerebellum.experiments.resources`) and refuse, with one line
 naming the size, the estimate and the limit, a job that cannot fit in the available memory
 (``--memory-limit`` or ``CEREBELLAR_SDM_MEMORY_LIMIT`` override the detected limit); sizes
 Brian2 cannot index are refused naming the bound; a long job says how long it may take and
@@ -33,7 +33,7 @@ import sys
 import tempfile
 import threading
 
-from cerebellum import resources
+from cerebellum.experiments import resources
 from models.activation import ActivationRule
 from models.validation import check_int
 
@@ -658,9 +658,9 @@ def _run_compare(args) -> int:
     matplotlib.use("Agg")  # files only: the command never opens a window
     from tqdm import tqdm
 
-    from cerebellum.compare import CompareConfig, configure, run_comparison
-    from cerebellum.report import headline_table, write_run
-    from cerebellum.rundir import (
+    from cerebellum.experiments.compare import CompareConfig, configure, run_comparison
+    from cerebellum.io.report import headline_table, write_run
+    from cerebellum.io.rundir import (
         atomic_run_directory,
         check_output_directory,
         collect_meta,
@@ -884,8 +884,8 @@ def _run_transformer_beta(args) -> int:
     matplotlib.use("Agg")  # files only: the command never opens a window
     from tqdm import tqdm
 
-    from cerebellum.rundir import atomic_run_directory, check_output_directory, collect_meta
-    from cerebellum.rundir import write_json as write_run_json
+    from cerebellum.io.rundir import atomic_run_directory, check_output_directory, collect_meta
+    from cerebellum.io.rundir import write_json as write_run_json
     from cerebellum.transformer_beta import (
         TransformerBetaConfig,
         check_inputs,
@@ -1014,7 +1014,7 @@ def _add_sweep_parser(subparsers) -> None:
 
 def _run_sweep(args) -> int:
     try:
-        from cerebellum import sweep
+        from cerebellum.experiments import sweep
     except ModuleNotFoundError as error:
         raise _CommandFailed(f"sweep needs the extra cerebellar-sdm[sweep] ({error})", 2) from None
     names = (

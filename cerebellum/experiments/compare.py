@@ -8,7 +8,7 @@ pattern's weight directly (heteroassociation with one-hot values), and reads que
 flipping exactly ``t`` bits of a stored pattern for every noise level ``t``. For every query it
 collects the pattern weights and read outputs of
 
-1. ``circuit`` -- the spiking circuit's decoded :class:`~cerebellum.readout.Readout`;
+1. ``circuit`` -- the spiking circuit's decoded :class:`~cerebellum.engines.readout.Readout`;
 2. ``neuron_sdm`` -- :class:`models.sdm.NeuronSDM` on the same neurons (the exact mirror);
 3. ``pattern_sdm`` -- :class:`models.sdm.PatternSDM`, the expected (every-address) weights
    from the exact circle intersection;
@@ -28,12 +28,12 @@ that resamples whole queries (:func:`models.fitting.estimate_beta_counts`).
 That beta is set against predictions made at the same pairs by the generalised intersection
 :math:`r\,E[f(h_q) f(h_p)]` (:mod:`models.soft_activation`) for
 
-- the circuit's *own* activation rule in closed form (:func:`cerebellum.transfer.closed_form_curve`:
+- the circuit's *own* activation rule in closed form (:func:`cerebellum.circuit.transfer.closed_form_curve`:
   the hard ball or all-``K``-inputs step in the algorithmic mode, the Bernoulli-count curve in
   the Poisson mode; top-k has no per-cell curve and uses the equivalent-radius ball, labelled
   an approximation), and
 - the transfer curve *measured* from the circuit's own granule spikes
-  (:func:`cerebellum.transfer.measured_curve`), which is also compared with the closed form.
+  (:func:`cerebellum.circuit.transfer.measured_curve`), which is also compared with the closed form.
 
 ``pattern_sdm`` and the attention betas use the *equivalent radius*, the Hamming radius with the
 same activation probability (:func:`models.theory.nearest_radius` at ``k / r`` or
@@ -54,8 +54,8 @@ stage                  result                      what it holds
 :func:`assemble`       :class:`Comparison`         the ``results.json`` payload, figure arrays
 =====================  ==========================  ===============================================
 
-Only :func:`run_engines` touches Brian2, through :class:`~cerebellum.protocol.Protocol` (or
-:func:`~cerebellum.protocol.run_protocol`); what comes back is plain arrays.
+Only :func:`run_engines` touches Brian2, through :class:`~cerebellum.engines.algorithmic.Protocol` (or
+:func:`~cerebellum.engines.algorithmic.run_protocol`); what comes back is plain arrays.
 """
 
 from __future__ import annotations
@@ -69,11 +69,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from cerebellum.circuit.transfer import closed_form_curve, measured_curve
+from cerebellum.engines.readout import Readout
+from cerebellum.io.results_schema import SCHEMA_VERSION as RESULTS_SCHEMA_VERSION
 from cerebellum.params import CircuitParams, DeviceParams, GranuleLayerParams
 from cerebellum.presets import PRESET_NAMES, poisson_dynamics, preset
-from cerebellum.readout import Readout
-from cerebellum.results_schema import SCHEMA_VERSION as RESULTS_SCHEMA_VERSION
-from cerebellum.transfer import closed_form_curve, measured_curve
 from cerebellum.wiring import Wiring, sample_wiring
 from models import metrics, theory
 from models.activation import ActivationRule
@@ -560,7 +560,7 @@ class EngineOutputs:
         The circuit's read of every query.
     raster : dict or None
         Granule spikes and Purkinje/DCN rates of the last write and first read window
-        (:meth:`cerebellum.protocol.Protocol.raster`); None with cpp_standalone.
+        (:meth:`cerebellum.engines.algorithmic.Protocol.raster`); None with cpp_standalone.
     circuit_recall : RecallResult or None
         Iterated reads through the circuit; None with cpp_standalone (no snapshots).
     memories : dict of str to Memory
@@ -572,7 +572,7 @@ class EngineOutputs:
         Everything the biophysical run measured (rates, rasters, traces, weights, the Golgi
         calibration); None in the other modes.
     nwb_content : dict or None
-        Keyword arguments of :func:`cerebellum.nwb.write_nwb` (spikes, rates, weights,
+        Keyword arguments of :func:`cerebellum.io.nwb.write_nwb` (spikes, rates, weights,
         epochs), taken right after the reads; None unless asked for.
     """
 
@@ -609,9 +609,9 @@ def run_engines(
         Called with a label as each step starts.
     nwb : bool
         Keep the run's spikes, rates, weights and epochs for an NWB file
-        (:func:`cerebellum.nwb.write_nwb`): runtime device only.
+        (:func:`cerebellum.io.nwb.write_nwb`): runtime device only.
     report : callable, optional
-        Brian2's progress callback inside the simulation (:class:`cerebellum.protocol.Protocol`).
+        Brian2's progress callback inside the simulation (:class:`cerebellum.engines.algorithmic.Protocol`).
 
     Returns
     -------
@@ -626,7 +626,7 @@ def run_engines(
     biophysical = None
     nwb_content = None
     if resolved.params.dynamics.mode == "biophysical":
-        from cerebellum.biophysical import run_biophysical
+        from cerebellum.engines.biophysical import run_biophysical
 
         step("biophysical circuit: Golgi calibration, writes, reads")
         biophysical = run_biophysical(
@@ -640,7 +640,7 @@ def run_engines(
         )
         readout, raster, circuit_recall = biophysical.readouts[0], None, None
         if nwb:
-            from cerebellum.nwb import biophysical_content
+            from cerebellum.io.nwb import biophysical_content
 
             nwb_content = biophysical_content(biophysical)
     else:
@@ -671,7 +671,7 @@ def _run_circuit(
 ):
     """The circuit's Readout, raster, recall (the last two at runtime only) and NWB content."""
     from cerebellum.circuit import build_circuit
-    from cerebellum.protocol import Protocol, run_protocol
+    from cerebellum.engines.algorithmic import Protocol, run_protocol
 
     params, config = resolved.params, resolved.config
     brian_rng = resolved.generators.brian
@@ -695,7 +695,7 @@ def _run_circuit(
     raster = protocol.raster(config.n_patterns - 1, 2)  # the last write, the first read
     nwb_content = None
     if nwb:  # before recall, whose reads replace the read windows in the monitors
-        from cerebellum.nwb import protocol_content
+        from cerebellum.io.nwb import protocol_content
 
         nwb_content = protocol_content(protocol, [readout], pf_weights_before=weights_before)
     step("iterating reads through the circuit (recall)")
@@ -948,11 +948,11 @@ def _biophysical_summary(resolved: ResolvedConfig, wired: Wired, result) -> dict
 
     Oracles: NeuronSDM on the same wiring and patterns, attention at the beta measured from
     spikes and theory's beta for the measured transfer curve
-    (:func:`cerebellum.biophysical.compare_with_mirror`); published rate ranges
-    (:data:`cerebellum.biophysical.LITERATURE_RATES_HZ`); the protocol's own climbing-fibre
+    (:func:`cerebellum.engines.biophysical.compare_with_mirror`); published rate ranges
+    (:data:`cerebellum.engines.biophysical.LITERATURE_RATES_HZ`); the protocol's own climbing-fibre
     schedule (bursts in writes only) and the rule's bounds.
     """
-    from cerebellum.biophysical import (
+    from cerebellum.engines.biophysical import (
         PER_LEVEL_MEASURES,
         compare_with_mirror,
         rates_against_literature,
@@ -1540,7 +1540,7 @@ def run_comparison(
         Called with a short label as each step starts (the CLI drives a tqdm bar with it).
     nwb : bool
         Keep the run's spikes, rates, PF -> Purkinje weights and epochs for ``spikes.nwb``
-        (:attr:`Comparison.nwb_content`; :func:`cerebellum.report.write_run` writes it).
+        (:attr:`Comparison.nwb_content`; :func:`cerebellum.io.report.write_run` writes it).
     report : callable, optional
         Brian2's ``report(elapsed, completed, start, duration)`` callback, called about once a
         second inside every simulation run at runtime (the CLI shows it on its bar).

@@ -1,6 +1,6 @@
 r"""Sweeps: a grid of comparisons as tasks on dask.distributed, one labelled table.
 
-A sweep is a set of *points*; each point is one :class:`~cerebellum.compare.CompareConfig`
+A sweep is a set of *points*; each point is one :class:`~cerebellum.experiments.compare.CompareConfig`
 (preset, dynamics, activation rule and its radius d / top-k k / inputs K, granule cells r,
 noise levels, seed, ...) and runs as one task, :func:`run_point`, on a Dask cluster: a
 :class:`distributed.LocalCluster` started in-process (``workers`` processes, one thread each:
@@ -22,11 +22,11 @@ on SLURM). The grid comes from flags or a small TOML file (:func:`load_sweep_fil
     activation = "top-k"
     top_k = [8, 16]
 
-Every point is validated (:func:`cerebellum.compare.configure`) before anything is submitted,
+Every point is validated (:func:`cerebellum.experiments.compare.configure`) before anything is submitted,
 so a bad value fails in one line naming the grid, the point and the field.
 
 **Results on disk.** Each point writes its own run directory atomically
-(:func:`cerebellum.rundir.atomic_run_directory`): ``<out>/points/<point_id>/`` holds
+(:func:`cerebellum.io.rundir.atomic_run_directory`): ``<out>/points/<point_id>/`` holds
 ``point.json`` (the point's config, resolved circuit, status ``"ok"`` or ``"failed"`` with its
 error line, wall time, host) and, when it succeeded, ``results.json`` (the comparison's payload,
 ``docs/results_schema.md``), ``params.json`` and ``meta.json``. ``point_id`` is a stable hash
@@ -49,13 +49,13 @@ per point x metric x engine (pair) x noise level, with the point's config, its r
 keep one row with their error. It is written as Parquet (``results.parquet``): a long table
 with typed columns (nullable integers stay integers, missing values stay missing, strings stay
 strings, unlike CSV) that pandas, polars, R (arrow) and DuckDB read alike, column by column,
-and filter without parsing. Summary figures (:mod:`cerebellum.sweep_figures`) and a
+and filter without parsing. Summary figures (:mod:`cerebellum.plotting.sweep_figures`) and a
 ``report.md`` are written beside it: the circuit's beta against the activation radius with
 theory's prediction (Bricken & Pehlevan 2021, for the circuit's own rule), agreement with
 attention against noise for each r, and recall curves.
 
 **Hook.** ``runner`` (:func:`run_sweep`, :func:`run_point`) is the function that runs one
-point, :func:`cerebellum.compare.run_comparison` by default; a runner that compiles a
+point, :func:`cerebellum.experiments.compare.run_comparison` by default; a runner that compiles a
 ``cpp_standalone`` project once and reruns it with new parameters can be given there.
 """
 
@@ -83,10 +83,10 @@ from typing import TYPE_CHECKING, Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from cerebellum.rundir import atomic_run_directory, collect_meta, write_json
+from cerebellum.io.rundir import atomic_run_directory, collect_meta, write_json
 
 if TYPE_CHECKING:
-    from cerebellum.compare import CompareConfig
+    from cerebellum.experiments.compare import CompareConfig
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
@@ -122,10 +122,10 @@ Runner = Callable[["CompareConfig"], Any]
 
 
 def _compare():
-    """:mod:`cerebellum.compare`, imported when first needed: it imports Brian2, which must not
+    """:mod:`cerebellum.experiments.compare`, imported when first needed: it imports Brian2, which must not
     happen in a Dask worker thread before :class:`WarmWorker` ran (:func:`_import_engines`)."""
     _import_engines()
-    from cerebellum import compare
+    from cerebellum.experiments import compare
 
     return compare
 
@@ -149,7 +149,7 @@ class SweepSpec:
     Attributes
     ----------
     grids : tuple of dict of str to tuple
-        Per grid, each :class:`~cerebellum.compare.CompareConfig` field it sets and the values
+        Per grid, each :class:`~cerebellum.experiments.compare.CompareConfig` field it sets and the values
         it takes (one value is an axis of length 1); the defaults are merged in.
     source : str
         Where the grid came from (a file path, or ``"flags"``), for error messages.
@@ -243,7 +243,7 @@ def load_sweep_file(path: str | os.PathLike) -> SweepSpec:
     path : str or path
         A TOML file with an optional ``name`` (str), an optional ``[defaults]`` table and one
         or more ``[[grid]]`` tables (module docstring). Keys are
-        :class:`~cerebellum.compare.CompareConfig` fields; a list is an axis (for
+        :class:`~cerebellum.experiments.compare.CompareConfig` fields; a list is an axis (for
         ``noise_levels`` and ``neuron_sweep``, whose one value is a list, a list of lists).
 
     Returns
@@ -350,8 +350,8 @@ def _describe(values: Mapping[str, Any]) -> str:
 def plan_sweep(spec: SweepSpec) -> list[SweepPoint]:
     """Expand the grids into points and validate every one before any work starts.
 
-    Each combination becomes a :class:`~cerebellum.compare.CompareConfig`, checked by
-    :func:`~cerebellum.compare.configure` against its preset. Points that two grids share
+    Each combination becomes a :class:`~cerebellum.experiments.compare.CompareConfig`, checked by
+    :func:`~cerebellum.experiments.compare.configure` against its preset. Points that two grids share
     run once (the first grid's).
 
     Parameters
@@ -484,7 +484,7 @@ def run_point(
         ``<out>/points/<point_id>``. Written atomically: it appears whole or not at all.
     runner : callable, optional
         ``runner(config) -> Comparison`` (anything with ``results``, and optionally
-        ``params`` and ``wall_time_s``); :func:`cerebellum.compare.run_comparison` by default.
+        ``params`` and ``wall_time_s``); :func:`cerebellum.experiments.compare.run_comparison` by default.
 
     Returns
     -------
@@ -671,7 +671,7 @@ def run_sweep(
     progress : bool
         A tqdm bar on stderr over finished points, with the time left.
     runner : callable, optional
-        Runs one point (:func:`run_point`); :func:`cerebellum.compare.run_comparison`.
+        Runs one point (:func:`run_point`); :func:`cerebellum.experiments.compare.run_comparison`.
     spec : SweepSpec, optional
         Recorded in ``sweep.json`` and the report.
     on_result : callable, optional
@@ -731,7 +731,7 @@ def run_sweep(
         _remove_stale_staging(points_dir)
     table = sweep_table(points, out)
     _write_parquet(table, out / TABLE_FILE)
-    from cerebellum.sweep_figures import write_sweep_figures, write_sweep_report
+    from cerebellum.plotting.sweep_figures import write_sweep_figures, write_sweep_report
 
     figures = tuple(write_sweep_figures(table, out)) if figures else ()
     records = [read_point_record(points_dir / p.point_id) or {} for p in points]

@@ -27,7 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_run_directory", "check_output_directory", "collect_meta", "write_json"]
+__all__ = [
+    "atomic_run_directory",
+    "check_output_directory",
+    "collect_meta",
+    "write_json",
+    "write_meta",
+]
 
 
 def check_output_directory(out: str | os.PathLike) -> Path:
@@ -205,3 +211,44 @@ def collect_meta(*, seed: int, device: str, torch_device: str, wall_time_s: floa
         "torch_device": torch_device,
         "wall_time_s": float(wall_time_s),
     }
+
+
+def write_meta(
+    directory: str | os.PathLike,
+    *,
+    seed: int,
+    device: str,
+    torch_device: str,
+    wall_time_s: float,
+    packages: tuple[str, ...] = (),
+    **notes: str,
+) -> dict:
+    """Write ``meta.json`` (:func:`collect_meta`) into ``directory``; the one place it is written.
+
+    Parameters
+    ----------
+    directory : str or path
+        The (staging) run directory.
+    seed, device, torch_device, wall_time_s
+        As for :func:`collect_meta`.
+    packages : tuple of str
+        Further distributions whose versions the run depends on (None when not installed).
+    **notes : str
+        Extra top-level fields (e.g. ``seed_note``).
+
+    Returns
+    -------
+    dict
+        What was written.
+    """
+    meta = collect_meta(
+        seed=seed, device=device, torch_device=torch_device, wall_time_s=wall_time_s
+    )
+    for name in packages:
+        try:
+            meta["versions"][name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            meta["versions"][name] = None
+    meta.update(notes)
+    write_json(Path(directory) / "meta.json", meta)
+    return meta

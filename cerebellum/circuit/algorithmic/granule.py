@@ -13,7 +13,7 @@ step (added to ``count`` before the thresholds): numpy's ``bincount`` over all s
 faster than ``add.at`` over the spiking ones even evaluated on every step (measured at
 r = 10^5, 20 windows: 5.0 s summed vs 6.2 s ``on_pre``; r = 10^4: 6 ms vs 47 ms per volley).
 Either way every volley has reached ``count`` by the decision step, and the counts are the same
-integers (:func:`cerebellum.circuit.mossy.summed_transmission` picks the form).
+integers (:func:`cerebellum.circuit.algorithmic.mossy.summed_transmission` picks the form).
 
 - Radius and selected rules, decision step ``s = K_in``: the cell fires iff ``x_j > theta``,
   ``theta = (N_syn - d - 1/2) lam_on + (d + 1/2) lam_off`` with ``lam = K_in p`` the mean count
@@ -24,7 +24,7 @@ integers (:func:`cerebellum.circuit.mossy.summed_transmission` picks the form).
 - Top-k: the cell's priority ``P_j = x_j r + (r - 1 - j)`` (distinct integers, larger for more
   matches and, among equal matches, for lower indices -- the mirror's tie rule) is compared,
   at the decision step, with the level the Golgi cell found by bisection
-  (:mod:`cerebellum.circuit.golgi`), linked in as ``golgi_level``.
+  (:mod:`cerebellum.circuit.algorithmic.golgi`), linked in as ``golgi_level``.
 
 Fast path (injected drive): no synapses; the protocol's ``granule_drive(t, i)`` (the match
 count, :meth:`cerebellum.wiring.Wiring.match_counts`) is added at step ``K_in``, the step at
@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 from brian2 import Equations, NeuronGroup, SpikeMonitor, Synapses
 
+from cerebellum.circuit.algorithmic.mossy import summed_transmission
 from cerebellum.circuit.base import (
     WINDOW_STEP,
     BuildContext,
@@ -44,7 +45,6 @@ from cerebellum.circuit.base import (
     window_end_event,
     window_sum,
 )
-from cerebellum.circuit.mossy import summed_transmission
 from cerebellum.params import CounterGranuleParams
 from models.activation import ActivationRule
 

@@ -2,7 +2,7 @@
 
 It counts the granule cells that fire in a window (``active_count``, ``A``, through the
 granule -> Golgi synapses) for the read-out. In the radius and selected rules its inhibition is
-the fixed threshold ``theta`` of :mod:`cerebellum.circuit.granule`; in top-k it is a feedback
+the fixed threshold ``theta`` of :mod:`cerebellum.circuit.algorithmic.granule`; in top-k it is a feedback
 loop that finds, by bisection, the level that admits exactly ``k`` cells.
 
 Top-k bisection: with priorities ``P_j`` below ``H = (x_max + 1) r``, during the

@@ -32,8 +32,8 @@ from brian2 import TimedArray, second
 
 from cerebellum.circuit import Circuit, build_circuit
 from cerebellum.circuit.build import release_standalone_directory
+from cerebellum.engines.readout import Readout, as_numpy, binary_matrix, value_matrix
 from cerebellum.params import CircuitParams
-from cerebellum.readout import Readout, as_numpy, binary_matrix, value_matrix
 from cerebellum.wiring import Wiring
 from models.validation import check_int, check_real
 
@@ -100,7 +100,7 @@ class Protocol:
         total = start + n_new
         n_dims = c.params.granule.n_dims
         duration = c.window_duration
-        namespace = dict(c.constants)
+        namespace: dict = {}
         if c.params.dynamics.mossy_drive == "injected":
             drive = np.zeros((total, c.params.granule.n_neurons))
             drive[start:] = c.wiring.match_counts(bits)
@@ -119,7 +119,7 @@ class Protocol:
         namespace["plasticity_gate"] = TimedArray(gate, dt=duration)
         if n_new:
             options = {} if c.standalone else self._run_options
-            c.network.run(n_new * duration, namespace=namespace, **options)
+            c.run(n_new * duration, inputs=namespace, **options)
             if not c.standalone:
                 self._check_completed(total)
         self._n_windows = total
@@ -435,7 +435,7 @@ class FrozenReader:
         Returns
         -------
         ndarray of shape (n_queries, n_values), float64
-            :attr:`cerebellum.readout.Readout.read`.
+            :attr:`cerebellum.engines.readout.Readout.read`.
         """
         self.protocol.restore(self.snapshot)
         return self.protocol.read(as_numpy("queries", queries)).read

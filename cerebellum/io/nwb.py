@@ -6,8 +6,8 @@ one NWB 2 file with pynwb (Rübel et al. 2022; the ``nwb`` extra:
 ``pip install 'cerebellar-sdm[nwb]'``). The extractors turn a run into those arrays:
 :func:`protocol_spikes`, :func:`protocol_rates`, :func:`protocol_epochs` and
 :func:`protocol_content` for the algorithmic and Poisson circuits driven by a
-:class:`~cerebellum.protocol.Protocol`; :func:`biophysical_content` for a
-:class:`~cerebellum.biophysical.BiophysicalResult`.
+:class:`~cerebellum.engines.algorithmic.Protocol`; :func:`biophysical_content` for a
+:class:`~cerebellum.engines.biophysical.BiophysicalResult`.
 
 The file's layout:
 
@@ -559,7 +559,7 @@ def write_nwb(
 
 
 def _check_protocol(protocol: Any):
-    from cerebellum.protocol import Protocol
+    from cerebellum.engines.algorithmic import Protocol
 
     if not isinstance(protocol, Protocol):
         raise TypeError(f"protocol must be a Protocol; got {type(protocol).__name__}")
@@ -580,7 +580,7 @@ def protocol_spikes(protocol) -> dict[str, dict[str, Any]]:
     In the algorithmic and Poisson circuits that is the granule layer (monitor
     ``granule_spikes``); a cell model whose builder adds spike monitors adds its populations.
     The monitors hold the circuit's current timeline: :meth:`Protocol.restore
-    <cerebellum.protocol.Protocol.restore>` rewinds them, so export before a later restore.
+    <cerebellum.engines.algorithmic.Protocol.restore>` rewinds them, so export before a later restore.
 
     Parameters
     ----------
@@ -654,7 +654,7 @@ def protocol_rates(protocol) -> dict[str, dict[str, Any]]:
 def protocol_epochs(protocol, readouts) -> dict[str, np.ndarray]:
     """Every window simulated so far as an epoch: ``read`` for the windows of ``readouts``.
 
-    A :class:`~cerebellum.protocol.Protocol` keeps no log of which windows wrote, so the
+    A :class:`~cerebellum.engines.algorithmic.Protocol` keeps no log of which windows wrote, so the
     windows that no readout names are labelled ``write``; that is checked: their number must
     be the number of patterns written, and every readout's ``active_granule`` must equal the
     granule spikes the monitors hold now in its windows (a restore followed by other reads
@@ -673,7 +673,7 @@ def protocol_epochs(protocol, readouts) -> dict[str, np.ndarray]:
         ``start_s``, ``stop_s`` (s), ``kind`` (``write`` or ``read``) and ``index`` (pattern
         number for a write, query number within its readout for a read), one row per window.
     """
-    from cerebellum.readout import Readout
+    from cerebellum.engines.readout import Readout
 
     protocol = _check_protocol(protocol)
     if not isinstance(readouts, list | tuple):
@@ -734,7 +734,7 @@ def protocol_content(protocol, readouts, *, pf_weights_before=None) -> dict[str,
     readouts : list of Readout
         See :func:`protocol_epochs`.
     pf_weights_before : ndarray of shape (n_neurons, n_channels), optional
-        :meth:`Protocol.pf_weights <cerebellum.protocol.Protocol.pf_weights>` taken before the
+        :meth:`Protocol.pf_weights <cerebellum.engines.algorithmic.Protocol.pf_weights>` taken before the
         writes; the snapshot ``before``. ``after`` is the weights now.
 
     Returns
@@ -777,7 +777,7 @@ def biophysical_content(result) -> dict[str, Any]:
         the presentation onsets. ``epochs``: every ``background``, ``calibration``, ``rest``,
         ``write`` and ``read`` presentation, ``presentation_s`` long.
     """
-    from cerebellum.biophysical import BiophysicalResult
+    from cerebellum.engines.biophysical import BiophysicalResult
 
     if not isinstance(result, BiophysicalResult):
         raise TypeError(f"result must be a BiophysicalResult; got {type(result).__name__}")

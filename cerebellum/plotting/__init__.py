@@ -1,0 +1,1 @@
+"""Figures: ``plot_x(arrays..., *, ax=None) -> Axes``; the only modules that import matplotlib."""
