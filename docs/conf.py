@@ -181,7 +181,7 @@ def _run_transformer_beta(app) -> None:
         )
     import json
 
-    from cerebellum.transformer_beta import layer_table, reference_table
+    from models.transformers.job import layer_table, reference_table
 
     results = json.loads((target / "run" / "results.json").read_text())
     (target / "layers.md").write_text(layer_table(results) + "\n")

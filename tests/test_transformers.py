@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from models import transformers as mt
+from models.transformers import capture as mt_capture
+from models.transformers import fits as mt_fits
 
 
 def _planted_capture(
@@ -29,7 +31,7 @@ def _planted_capture(
             if causal
             else np.ones((n_tokens, n_tokens), bool)
         )
-        cos = np.einsum("lhid,lhjd->lhij", mt._unit(q), mt._unit(k))
+        cos = np.einsum("lhid,lhjd->lhij", mt_fits._unit(q), mt_fits._unit(k))
         logits = np.where(allowed, np.asarray(beta)[..., None, None] * cos, -np.inf)
         weights = np.exp(logits - logits.max(-1, keepdims=True))
         weights /= weights.sum(-1, keepdims=True)
@@ -106,9 +108,9 @@ def test_fitted_beta_minimises_the_mean_kl():
     for step in (-0.5, -0.01, 0.01, 0.5):
         _, kl_near = mt.attention_fit_quality(capture, beta + step)
         assert np.all(kl_near >= kl - 1e-12)
-    rows = mt._rows(capture)
+    rows = mt_fits._rows(capture)
     target = sum((part.attention * part.cosines).sum((-1, -2)) for part in rows)
-    fitted = sum((mt._model_weights(beta, part) * part.cosines).sum((-1, -2)) for part in rows)
+    fitted = sum((mt_fits._model_weights(beta, part) * part.cosines).sum((-1, -2)) for part in rows)
     np.testing.assert_allclose(fitted, target, rtol=1e-9)
 
 
@@ -120,7 +122,7 @@ def test_row_beta_is_exact_when_key_norms_are_constant():
     recomputed = []
     for q, k, allowed in zip(capture.queries, capture.keys, capture.allowed, strict=True):
         logits = np.einsum("lhid,lhjd->lhij", q, k) * capture.scaling[:, None, None, None]
-        recomputed.append(mt._softmax_masked(logits, allowed))
+        recomputed.append(mt_capture._softmax_masked(logits, allowed))
     capture = mt.AttentionCapture(
         **{**capture.__dict__, "attention": recomputed, "recomputed": recomputed}
     )

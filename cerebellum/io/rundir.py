@@ -12,7 +12,6 @@ seed, git SHA, device, wall time) and its figures.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import platform
 import shutil
@@ -25,7 +24,7 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
+from models.jsonio import write_json
 
 __all__ = [
     "atomic_run_directory",
@@ -131,39 +130,6 @@ def _signals_deferred() -> Iterator[None]:
             signal.signal(signum, handler)
         for signum in dict.fromkeys(pending):  # each signal once, in order of arrival
             signal.raise_signal(signum)
-
-
-def _to_jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _to_jsonable(value.tolist())
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating | float):
-        value = float(value)
-        return value if np.isfinite(value) else None
-    return value
-
-
-def write_json(path: str | os.PathLike, payload: dict) -> None:
-    """Write ``payload`` as indented JSON.
-
-    Numpy scalars and arrays become numbers and lists; non-finite floats become ``null``
-    (strict JSON).
-
-    Parameters
-    ----------
-    path : str or path
-        Output file.
-    payload : dict
-        JSON-like data (dicts, lists, numbers, strings, numpy arrays and scalars).
-    """
-    Path(path).write_text(json.dumps(_to_jsonable(payload), indent=2, allow_nan=False) + "\n")
 
 
 def _git_sha() -> str | None:

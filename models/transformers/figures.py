@@ -1,20 +1,32 @@
 """Figures of the ``transformer-beta`` job: per-layer and per-head betas beside SDM's.
 
-Every function takes plain numpy arrays of shape (n_layers, n_heads) (the fields of
+Every ``plot_*`` function takes plain numpy arrays of shape (n_layers, n_heads) (the fields of
 :class:`models.transformers.HeadStatistics`), draws on ``ax`` (a new figure when ``None``) and
 returns the Axes; nothing here calls ``plt.show()``. Reference lines are the betas of SDM's
 optimal radii (``references``: label -> beta) and the range of the learned betas of
-query-key-normalised Transformers (``qknorm``: their values).
+query-key-normalised Transformers (``qknorm``: their values). :func:`write_figures` draws the
+job's three figures into a directory (:data:`models.transformers.job.FIGURES`).
+
+This is the one module of the job that imports matplotlib; :mod:`models.transformers.job`
+imports it only when it writes a run.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["plot_betas_by_head", "plot_betas_by_layer", "plot_conditions"]
+__all__ = [
+    "plot_betas_by_head",
+    "plot_betas_by_layer",
+    "plot_conditions",
+    "save_figure",
+    "write_figures",
+]
 
 _REFERENCE_STYLES = ("--", "-.", ":")
 
@@ -169,9 +181,14 @@ def plot_conditions(
     query_norm_cv = np.asarray(query_norm_cv, float)
     n_layers = query_norm_cv.shape[0]
     colors = plt.cm.viridis(np.linspace(0.0, 0.9, n_layers))
+    _plot_norm_spread(axes[0], query_norm_cv, key_norm_cv, colors)
+    _plot_cosines(axes[1], cosine_bins, cosine_histogram, attended_cosine, colors)
+    _plot_fit_distances(axes[2], tv_fit, tv_paper, tv_row)
+    return axes
 
-    ax = axes[0]
-    for layer in range(n_layers):
+
+def _plot_norm_spread(ax, query_norm_cv: np.ndarray, key_norm_cv, colors) -> None:
+    for layer in range(query_norm_cv.shape[0]):
         ax.scatter(
             query_norm_cv[layer],
             np.asarray(key_norm_cv, float)[layer],
@@ -184,11 +201,12 @@ def plot_conditions(
     ax.set_title("Norm spread (0 = one β per head)")
     ax.legend(fontsize=7)
 
-    ax = axes[1]
+
+def _plot_cosines(ax, cosine_bins, cosine_histogram, attended_cosine, colors) -> None:
     bins = np.asarray(cosine_bins, float)
     centres = 0.5 * (bins[1:] + bins[:-1])
     histogram = np.asarray(cosine_histogram, float).sum(axis=1)  # pool the heads of a layer
-    for layer in range(n_layers):
+    for layer in range(len(colors)):
         density = histogram[layer] / histogram[layer].sum() / np.diff(bins)
         ax.plot(centres, density, color=colors[layer], lw=1.3, label=f"layer {layer}")
         ax.axvline(
@@ -198,7 +216,8 @@ def plot_conditions(
     ax.set_ylabel("density")
     ax.set_title("Query–key cosines (dotted: attention-weighted mean)")
 
-    ax = axes[2]
+
+def _plot_fit_distances(ax, tv_fit, tv_paper, tv_row) -> None:
     tv_fit = np.asarray(tv_fit, float).ravel()
     top = max(float(np.max(tv_paper)), float(np.max(tv_row)), float(np.max(tv_fit))) * 1.05
     ax.plot([0, top], [0, top], color="0.6", lw=0.8)
@@ -212,4 +231,70 @@ def plot_conditions(
     ax.set_ylabel("TV with the other β")
     ax.set_title("How far attention is from softmax(β cos)")
     ax.legend(fontsize=7)
-    return axes
+
+
+def save_figure(ax, path) -> None:
+    """Save the figure holding ``ax`` as a 150-dpi PNG and close it.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+        Any Axes of the figure to save.
+    path : str or path
+        Output file (PNG).
+    """
+    fig = ax.figure
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+def write_figures(
+    statistics,
+    directory: str | os.PathLike,
+    *,
+    model_name: str,
+    cosine_bins,
+    references: Mapping[str, float | None],
+    qknorm: Sequence[float] | None,
+) -> None:
+    """Draw the job's three figures into ``directory`` as PNGs.
+
+    ``beta_by_layer.png`` (:func:`plot_betas_by_layer`), ``beta_by_head.png``
+    (:func:`plot_betas_by_head`) and ``conditions.png`` (:func:`plot_conditions`).
+
+    Parameters
+    ----------
+    statistics : models.transformers.HeadStatistics
+        The per-head arrays to draw.
+    directory : str or path
+        An existing directory.
+    model_name : str
+        Appended to the titles of the beta figures.
+    cosine_bins : ndarray of float, shape (n_bins + 1,)
+        Edges of ``statistics.cosine_histogram``.
+    references : mapping of str to float or None
+        SDM reference betas by criterion label.
+    qknorm : sequence of float, optional
+        Learned betas of query-key-normalised Transformers.
+    """
+    directory = Path(directory)
+    for name, plot in (
+        ("beta_by_layer.png", plot_betas_by_layer),
+        ("beta_by_head.png", plot_betas_by_head),
+    ):
+        ax = plot(
+            statistics.beta_fit, statistics.beta_paper_max, references=references, qknorm=qknorm
+        )
+        ax.set_title(f"{ax.get_title()}: {model_name}")
+        save_figure(ax, directory / name)
+    axes = plot_conditions(
+        query_norm_cv=statistics.query_norm_cv,
+        key_norm_cv=statistics.key_norm_cv,
+        cosine_bins=cosine_bins,
+        cosine_histogram=statistics.cosine_histogram,
+        attended_cosine=statistics.attended_cosine,
+        tv_fit=statistics.tv_fit,
+        tv_paper=statistics.tv_paper,
+        tv_row=statistics.tv_row,
+    )
+    save_figure(axes[0], directory / "conditions.png")

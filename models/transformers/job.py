@@ -6,10 +6,13 @@ tokenises the texts (the passages shipped in ``models/data/texts/everyday_englis
 :func:`models.transformers.head_statistics` and the SDM reference betas for n = d_head,
 m = ``n_patterns`` (the model's context length unless given) and r = 2^n, and returns the
 results as a JSON-ready dict. ``write_transformer_beta_run(run, directory)`` writes
-``params.json``, ``results.json``, ``report.md`` and the figures; the caller adds ``meta.json``
-and makes the directory appear atomically (:func:`cerebellum.io.rundir.atomic_run_directory`).
-``layer_table(results)`` is the per-layer Markdown table printed by the CLI and placed in the
-report.
+``params.json``, ``results.json``, ``report.md`` and the figures
+(:mod:`models.transformers.figures`, imported only then); the caller adds ``meta.json`` and makes
+the directory appear atomically (``cerebellar-sdm transformer-beta`` does both). ``layer_table``
+is the per-layer Markdown table printed by the CLI and placed in the report.
+
+The job needs nothing from Brian2, so it lives in :mod:`models`: importing it loads neither
+``brian2`` nor ``cerebellum`` (``tests/test_layering.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cerebellum.io.rundir import write_json
+from models.jsonio import write_json
 from models.validation import check_choice, check_int
 
 __all__ = [
@@ -47,6 +50,37 @@ FIGURES = {
 
 _CRITERIA_LABELS = {"memory": "memory", "snr": "SNR", "critical_distance": "critical distance"}
 _CAPTURE_TOLERANCE = 1e-5  # float32 attention recomputed in float64: errors are ~1e-7
+
+# the per-head quantities summarised per layer in ``results["layers"]``
+_LAYER_FIELDS = (
+    "beta_paper_max",
+    "beta_paper_text_mean",
+    "beta_paper_token_mean",
+    "beta_fit",
+    "beta_row_mean",
+    "tv_fit",
+    "tv_paper",
+    "tv_row",
+    "kl_fit",
+    "kl_paper",
+    "kl_row",
+    "query_norm_cv",
+    "key_norm_cv",
+    "cosine_mean",
+    "cosine_q95",
+    "attended_cosine",
+)
+
+# what each estimator in ``results.json`` is (its ``estimators`` entry)
+_ESTIMATORS = {
+    "beta_paper_max": "max over every (query, allowed key) pair of every text of q.k s",
+    "beta_paper_text_mean": "max over the pairs of each text, averaged over texts",
+    "beta_paper_token_mean": "max over the keys of each query, averaged over queries",
+    "beta_fit": "argmin of mean over rows of KL(attention || softmax(beta cos(q, k)))",
+    "beta_row_mean": "mean over rows of ||q_i|| mean_j ||k_j|| s",
+    "tv": "mean over rows of 0.5 sum_j |A_ij - P_ij|",
+    "kl": "mean over rows of KL(A_i || P_i) in nats",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,20 +198,7 @@ def run_transformer_beta(
     started = time.perf_counter()
     report = progress or (lambda label: None)
     texts, texts_source, texts_sha256 = _texts(config)
-    loaded = mt.load_model(config.model)
-    report("model loaded")
-    if loaded.tokenizer is None:
-        raise ValueError(f"model {config.model!r} ships no tokenizer ({loaded.path})")
-    model_config = loaded.model.config
-    context = int(
-        getattr(model_config, "max_position_embeddings", None) or model_config.n_positions
-    )
-    max_tokens = min(config.max_tokens or context, context)
-    token_ids = [
-        loaded.tokenizer(text, truncation=True, max_length=max_tokens)["input_ids"]
-        for text in texts
-    ]
-    capture = mt.capture_attention(loaded.model, token_ids, progress=lambda _: report("text"))
+    loaded, context, max_tokens, capture = _load_and_capture(config, texts, report)
     statistics = mt.head_statistics(capture)
     report("statistics")
 
@@ -188,49 +209,9 @@ def run_transformer_beta(
     }
     qknorm = learned_qknorm_betas()
     per_head = statistics.per_head()
-    layers = []
-    for layer in range(statistics.n_layers):
-        row = {"layer": layer}
-        for name in (
-            "beta_paper_max",
-            "beta_paper_text_mean",
-            "beta_paper_token_mean",
-            "beta_fit",
-            "beta_row_mean",
-            "tv_fit",
-            "tv_paper",
-            "tv_row",
-            "kl_fit",
-            "kl_paper",
-            "kl_row",
-            "query_norm_cv",
-            "key_norm_cv",
-            "cosine_mean",
-            "cosine_q95",
-            "attended_cosine",
-        ):
-            row[name] = _summary(per_head[name][layer])
-        layers.append(row)
-
-    chosen = references[config.fit_method]
-    sdm_betas = [ref.beta for ref in chosen if ref.beta is not None]
-    fitted = statistics.beta_fit
-    low, high = (min(sdm_betas), max(sdm_betas)) if sdm_betas else (np.nan, np.nan)
-    capture_error = statistics.max_capture_error
     results = {
         "schema": RESULTS_SCHEMA,
-        "model": {
-            "name": config.model,
-            "path": str(loaded.path),
-            "model_type": capture.model_type,
-            "class": type(loaded.model).__name__,
-            "n_layers": statistics.n_layers,
-            "n_heads": statistics.n_heads,
-            "head_dim": statistics.head_dim,
-            "context_length": context,
-            "scaling": statistics.scaling,
-            "causal": capture.causal,
-        },
+        "model": _model_section(config, loaded, capture, statistics, context),
         "texts": {
             "source": texts_source,
             "sha256": texts_sha256,
@@ -239,20 +220,8 @@ def run_transformer_beta(
             "max_tokens": max_tokens,
             "n_rows": statistics.n_rows,
         },
-        "capture": {
-            "max_abs_error": capture_error,
-            "tolerance": _CAPTURE_TOLERANCE,
-            "matches_output_attentions": bool(capture_error <= _CAPTURE_TOLERANCE),
-        },
-        "estimators": {
-            "beta_paper_max": "max over every (query, allowed key) pair of every text of q.k s",
-            "beta_paper_text_mean": "max over the pairs of each text, averaged over texts",
-            "beta_paper_token_mean": "max over the keys of each query, averaged over queries",
-            "beta_fit": "argmin of mean over rows of KL(attention || softmax(beta cos(q, k)))",
-            "beta_row_mean": "mean over rows of ||q_i|| mean_j ||k_j|| s",
-            "tv": "mean over rows of 0.5 sum_j |A_ij - P_ij|",
-            "kl": "mean over rows of KL(A_i || P_i) in nats",
-        },
+        "capture": _capture_section(statistics.max_capture_error),
+        "estimators": dict(_ESTIMATORS),
         "sdm_reference": {
             "n_dims": capture.head_dim,
             "n_patterns": n_patterns,
@@ -267,29 +236,8 @@ def run_transformer_beta(
             "q10": float(np.percentile(qknorm.beta, 10)),
             "q90": float(np.percentile(qknorm.beta, 90)),
         },
-        "summary": {
-            "beta_fit": _summary(fitted),
-            "beta_paper_max": _summary(statistics.beta_paper_max),
-            "tv_fit": _summary(statistics.tv_fit),
-            "tv_paper": _summary(statistics.tv_paper),
-            "kl_fit": _summary(statistics.kl_fit),
-            "kl_paper": _summary(statistics.kl_paper),
-            "fraction_tv_fit_below_paper": float(np.mean(statistics.tv_fit < statistics.tv_paper)),
-            "fraction_kl_fit_not_above_paper": float(
-                np.mean(statistics.kl_fit <= statistics.kl_paper + 1e-12)
-            ),
-            "sdm_beta_range": [low, high],
-            "fraction_fit_in_sdm_range": float(np.mean((fitted >= low) & (fitted <= high))),
-            "fraction_fit_below_sdm_range": float(np.mean(fitted < low)),
-            "fraction_fit_in_qknorm_10_90": float(
-                np.mean(
-                    (fitted >= np.percentile(qknorm.beta, 10))
-                    & (fitted <= np.percentile(qknorm.beta, 90))
-                )
-            ),
-            "n_fit_at_bound": int(np.sum(statistics.beta_fit_at_bound)),
-        },
-        "layers": layers,
+        "summary": _summary_section(statistics, references[config.fit_method], qknorm.beta),
+        "layers": _layer_rows(statistics.n_layers, per_head),
         "heads": {name: value for name, value in per_head.items()},
         "cosine_bins": mt.COSINE_BINS,
         "cosine_histogram": statistics.cosine_histogram,
@@ -300,6 +248,96 @@ def run_transformer_beta(
         statistics=statistics,
         wall_time_s=time.perf_counter() - started,
     )
+
+
+def _load_and_capture(config: TransformerBetaConfig, texts: list[str], report):
+    """Load the model, tokenise the texts and capture every head.
+
+    Returns the loaded model, its context length, the token limit used and the capture.
+    """
+    from models import transformers as mt
+
+    loaded = mt.load_model(config.model)
+    report("model loaded")
+    if loaded.tokenizer is None:
+        raise ValueError(f"model {config.model!r} ships no tokenizer ({loaded.path})")
+    model_config = loaded.model.config
+    context = int(
+        getattr(model_config, "max_position_embeddings", None) or model_config.n_positions
+    )
+    max_tokens = min(config.max_tokens or context, context)
+    token_ids = [
+        loaded.tokenizer(text, truncation=True, max_length=max_tokens)["input_ids"]
+        for text in texts
+    ]
+    capture = mt.capture_attention(loaded.model, token_ids, progress=lambda _: report("text"))
+    return loaded, context, max_tokens, capture
+
+
+def _model_section(config: TransformerBetaConfig, loaded, capture, statistics, context) -> dict:
+    """The ``model`` entry of ``results.json``."""
+    return {
+        "name": config.model,
+        "path": str(loaded.path),
+        "model_type": capture.model_type,
+        "class": type(loaded.model).__name__,
+        "n_layers": statistics.n_layers,
+        "n_heads": statistics.n_heads,
+        "head_dim": statistics.head_dim,
+        "context_length": context,
+        "scaling": statistics.scaling,
+        "causal": capture.causal,
+    }
+
+
+def _capture_section(capture_error: float) -> dict:
+    """The ``capture`` entry: the hooks' softmax against the model's own attention."""
+    return {
+        "max_abs_error": capture_error,
+        "tolerance": _CAPTURE_TOLERANCE,
+        "matches_output_attentions": bool(capture_error <= _CAPTURE_TOLERANCE),
+    }
+
+
+def _layer_rows(n_layers: int, per_head: dict[str, np.ndarray]) -> list[dict]:
+    """The ``layers`` entry: per layer, a summary over heads of each of ``_LAYER_FIELDS``."""
+    layers = []
+    for layer in range(n_layers):
+        row = {"layer": layer}
+        for name in _LAYER_FIELDS:
+            row[name] = _summary(per_head[name][layer])
+        layers.append(row)
+    return layers
+
+
+def _summary_section(statistics, chosen: list, qknorm: np.ndarray) -> dict:
+    """The ``summary`` entry: the fitted betas against the paper's and the references.
+
+    ``chosen`` are the SDM reference betas of the configured fit method; ``qknorm`` the learned
+    QK-norm betas.
+    """
+    sdm_betas = [ref.beta for ref in chosen if ref.beta is not None]
+    fitted = statistics.beta_fit
+    low, high = (min(sdm_betas), max(sdm_betas)) if sdm_betas else (np.nan, np.nan)
+    return {
+        "beta_fit": _summary(fitted),
+        "beta_paper_max": _summary(statistics.beta_paper_max),
+        "tv_fit": _summary(statistics.tv_fit),
+        "tv_paper": _summary(statistics.tv_paper),
+        "kl_fit": _summary(statistics.kl_fit),
+        "kl_paper": _summary(statistics.kl_paper),
+        "fraction_tv_fit_below_paper": float(np.mean(statistics.tv_fit < statistics.tv_paper)),
+        "fraction_kl_fit_not_above_paper": float(
+            np.mean(statistics.kl_fit <= statistics.kl_paper + 1e-12)
+        ),
+        "sdm_beta_range": [low, high],
+        "fraction_fit_in_sdm_range": float(np.mean((fitted >= low) & (fitted <= high))),
+        "fraction_fit_below_sdm_range": float(np.mean(fitted < low)),
+        "fraction_fit_in_qknorm_10_90": float(
+            np.mean((fitted >= np.percentile(qknorm, 10)) & (fitted <= np.percentile(qknorm, 90)))
+        ),
+        "n_fit_at_bound": int(np.sum(statistics.beta_fit_at_bound)),
+    }
 
 
 def _references(results: dict) -> dict[str, float | None]:
@@ -389,7 +427,6 @@ def reference_table(results: dict) -> str:
 def _report(results: dict) -> str:
     model, texts, summary = results["model"], results["texts"], results["summary"]
     sdm, capture = results["sdm_reference"], results["capture"]
-    low, high = summary["sdm_beta_range"]
     lines = [
         f"# Effective β of {model['name']} ({model['class']})",
         "",
@@ -428,6 +465,20 @@ def _report(results: dict) -> str:
         "",
         "## Summary",
         "",
+        *_summary_lines(summary, sdm["method"]),
+        "",
+        "## Figures",
+        "",
+    ]
+    for name, caption in FIGURES.items():
+        lines += [f"![{caption}](figures/{name})", "", f"*{caption}*", ""]
+    return "\n".join(lines)
+
+
+def _summary_lines(summary: dict, method: str) -> list[str]:
+    """The bullet points of the report's summary (``method``: the SDM reference fit method)."""
+    low, high = summary["sdm_beta_range"]
+    return [
         f"- Fitted β: median {summary['beta_fit']['median']:.2f} "
         f"(range {summary['beta_fit']['min']:.2f}–{summary['beta_fit']['max']:.2f}); "
         f"paper estimator: median {summary['beta_paper_max']['median']:.2f}.",
@@ -436,18 +487,12 @@ def _report(results: dict) -> str:
         f"and in total variation for {summary['fraction_tv_fit_below_paper']:.0%}; median TV "
         f"{summary['tv_fit']['median']:.3f} against {summary['tv_paper']['median']:.3f}.",
         f"- {summary['fraction_fit_in_sdm_range']:.0%} of fitted betas lie between the SDM "
-        f"optimal-radius betas ({low:.2f}–{high:.2f}, method {sdm['method']!r}); "
+        f"optimal-radius betas ({low:.2f}–{high:.2f}, method {method!r}); "
         f"{summary['fraction_fit_below_sdm_range']:.0%} lie below them; "
         f"{summary['fraction_fit_in_qknorm_10_90']:.0%} lie inside the 10–90% range of the "
         "learned QK-norm betas.",
         f"- Heads whose fitted β hit the ±1000 bound: {summary['n_fit_at_bound']}.",
-        "",
-        "## Figures",
-        "",
     ]
-    for name, caption in FIGURES.items():
-        lines += [f"![{caption}](figures/{name})", "", f"*{caption}*", ""]
-    return "\n".join(lines)
 
 
 def write_transformer_beta_run(run: TransformerBetaRun, directory: str | Path) -> None:
@@ -459,8 +504,8 @@ def write_transformer_beta_run(run: TransformerBetaRun, directory: str | Path) -
     directory : str or path
         An existing, empty directory (the staging directory of an atomic run).
     """
-    from cerebellum import transformer_figures as tf
-    from cerebellum.plotting.figures import save_figure
+    from models.reference import learned_qknorm_betas
+    from models.transformers import figures as tf
 
     directory = Path(directory)
     results = run.results
@@ -468,29 +513,12 @@ def write_transformer_beta_run(run: TransformerBetaRun, directory: str | Path) -
     write_json(directory / "results.json", results)
     figures = directory / "figures"
     figures.mkdir()
-    statistics = run.statistics
-    references = _references(results)
-    from models.reference import learned_qknorm_betas
-
-    qknorm = learned_qknorm_betas().beta
-    for name, plot in (
-        ("beta_by_layer.png", tf.plot_betas_by_layer),
-        ("beta_by_head.png", tf.plot_betas_by_head),
-    ):
-        ax = plot(
-            statistics.beta_fit, statistics.beta_paper_max, references=references, qknorm=qknorm
-        )
-        ax.set_title(f"{ax.get_title()}: {results['model']['name']}")
-        save_figure(ax, figures / name)
-    axes = tf.plot_conditions(
-        query_norm_cv=statistics.query_norm_cv,
-        key_norm_cv=statistics.key_norm_cv,
+    tf.write_figures(
+        run.statistics,
+        figures,
+        model_name=results["model"]["name"],
         cosine_bins=results["cosine_bins"],
-        cosine_histogram=statistics.cosine_histogram,
-        attended_cosine=statistics.attended_cosine,
-        tv_fit=statistics.tv_fit,
-        tv_paper=statistics.tv_paper,
-        tv_row=statistics.tv_row,
+        references=_references(results),
+        qknorm=learned_qknorm_betas().beta,
     )
-    save_figure(axes[0], figures / "conditions.png")
     (directory / "report.md").write_text(_report(results))
