@@ -1,4 +1,5 @@
-r"""Figures and the report of a sweep, from its long table (:func:`cerebellum.experiments.sweep.sweep_table`).
+r"""Figures and the report of a sweep, from its long table
+(:func:`cerebellum.experiments.sweep.sweep_table`).
 
 Three figures, each ``plot_x(table, *, ax=None) -> Axes`` or a figure of panels by dynamics:
 
@@ -160,66 +161,14 @@ def plot_beta_vs_radius(table, *, ax=None):
     offsets = _offsets(len(series), 0.12)
     colours = _colours(len(series))
     finite = []
-    clipped = False
     for (key, group), offset, colour, marker in zip(
         series, offsets, colours, itertools.cycle(_MARKERS), strict=False
     ):
         label = _label(key, columns)
-        measured = group[group["engine"] == "circuit"].sort_values(["equivalent_radius", "seed"])
-        if not measured.empty:
-            seeds = sorted(measured["seed"].dropna().unique())
-            jitter = {s: i * 0.03 for i, s in enumerate(seeds)}
-            x = measured["equivalent_radius"].to_numpy(float) + offset
-            x = x + measured["seed"].map(jitter).fillna(0).to_numpy(float)
-            y = measured["value"].to_numpy(float)
-            low = measured["ci_low"].to_numpy(float)
-            high = measured["ci_high"].to_numpy(float)
-            ax.errorbar(
-                x,
-                y,
-                yerr=np.vstack([np.clip(y - low, 0, None), np.clip(high - y, 0, None)]),
-                fmt=marker,
-                color=colour,
-                capsize=3,
-                label=f"circuit, measured (95% CI): {label}",
-            )
-            finite.extend(y[np.isfinite(y)])
-        predicted = (
-            group[group["engine"] == "predicted_own_rule"]
-            .groupby("equivalent_radius")["value"]
-            .mean()
-        )
-        if not predicted.empty:
-            ax.plot(
-                predicted.index.to_numpy(float) + offset,
-                predicted.to_numpy(float),
-                linestyle="--",
-                marker=marker,
-                markerfacecolor="white",
-                color=colour,
-                label=f"predicted for the circuit's rule: {label}",
-            )
-            finite.extend(predicted.to_numpy(float)[np.isfinite(predicted.to_numpy(float))])
-    theory = rows[rows["engine"] == "theory_ols"].groupby("equivalent_radius")["value"].mean()
-    if not theory.empty:
-        ax.plot(
-            theory.index.to_numpy(float),
-            theory.to_numpy(float),
-            color="black",
-            linestyle=":",
-            marker="x",
-            label="theory: Hamming ball of radius d (OLS fit over t = 0..d-1)",
-        )
-        finite.extend(theory.to_numpy(float)[np.isfinite(theory.to_numpy(float))])
-    if finite:
-        low, high = float(np.min(finite)), float(np.max(finite))
-        pad = max(0.25 * (high - low), 0.5)
-        ax.set_ylim(low - pad, high + pad)
-        measured_rows = rows[rows["engine"] == "circuit"]
-        clipped = bool(
-            (measured_rows["ci_low"] < low - pad).any()
-            or (measured_rows["ci_high"] > high + pad).any()
-        )
+        finite.extend(_draw_measured_beta(ax, group, offset, colour, marker, label))
+        finite.extend(_draw_predicted_beta(ax, group, offset, colour, marker, label))
+    finite.extend(_draw_theory_beta(ax, rows))
+    clipped = _limit_beta_axis(ax, rows, finite)
     ax.set_xlabel("activation radius d (bits; equivalent radius for top-k and K inputs)")
     ax.set_ylabel("beta (inverse temperature of softmax over cosine)")
     title = "Circuit beta against activation radius, with theory's prediction"
@@ -238,6 +187,78 @@ def plot_beta_vs_radius(table, *, ax=None):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return ax
+
+
+def _draw_measured_beta(ax, group, offset: float, colour, marker: str, label: str) -> list:
+    """The circuit's beta with its 95% interval, one marker per seed; returns the finite betas."""
+    measured = group[group["engine"] == "circuit"].sort_values(["equivalent_radius", "seed"])
+    if measured.empty:
+        return []
+    seeds = sorted(measured["seed"].dropna().unique())
+    jitter = {s: i * 0.03 for i, s in enumerate(seeds)}
+    x = measured["equivalent_radius"].to_numpy(float) + offset
+    x = x + measured["seed"].map(jitter).fillna(0).to_numpy(float)
+    y = measured["value"].to_numpy(float)
+    low = measured["ci_low"].to_numpy(float)
+    high = measured["ci_high"].to_numpy(float)
+    ax.errorbar(
+        x,
+        y,
+        yerr=np.vstack([np.clip(y - low, 0, None), np.clip(high - y, 0, None)]),
+        fmt=marker,
+        color=colour,
+        capsize=3,
+        label=f"circuit, measured (95% CI): {label}",
+    )
+    return list(y[np.isfinite(y)])
+
+
+def _draw_predicted_beta(ax, group, offset: float, colour, marker: str, label: str) -> list:
+    """The beta predicted for the circuit's own rule (hollow, dashed); returns the finite ones."""
+    predicted = (
+        group[group["engine"] == "predicted_own_rule"].groupby("equivalent_radius")["value"].mean()
+    )
+    if predicted.empty:
+        return []
+    ax.plot(
+        predicted.index.to_numpy(float) + offset,
+        predicted.to_numpy(float),
+        linestyle="--",
+        marker=marker,
+        markerfacecolor="white",
+        color=colour,
+        label=f"predicted for the circuit's rule: {label}",
+    )
+    return list(predicted.to_numpy(float)[np.isfinite(predicted.to_numpy(float))])
+
+
+def _draw_theory_beta(ax, rows) -> list:
+    """Theory's beta for a Hamming ball of radius d (black, dotted); returns the finite ones."""
+    theory = rows[rows["engine"] == "theory_ols"].groupby("equivalent_radius")["value"].mean()
+    if theory.empty:
+        return []
+    ax.plot(
+        theory.index.to_numpy(float),
+        theory.to_numpy(float),
+        color="black",
+        linestyle=":",
+        marker="x",
+        label="theory: Hamming ball of radius d (OLS fit over t = 0..d-1)",
+    )
+    return list(theory.to_numpy(float)[np.isfinite(theory.to_numpy(float))])
+
+
+def _limit_beta_axis(ax, rows, finite: list) -> bool:
+    """Fit the y axis to the betas drawn; True if a measured interval runs past it."""
+    if not finite:
+        return False
+    low, high = float(np.min(finite)), float(np.max(finite))
+    pad = max(0.25 * (high - low), 0.5)
+    ax.set_ylim(low - pad, high + pad)
+    measured_rows = rows[rows["engine"] == "circuit"]
+    return bool(
+        (measured_rows["ci_low"] < low - pad).any() or (measured_rows["ci_high"] > high + pad).any()
+    )
 
 
 def _by_noise(group, metric: str, engine: str, versus: str | None):
@@ -464,10 +485,21 @@ def write_sweep_report(outcome, spec, path) -> None:
     spec : cerebellum.experiments.sweep.SweepSpec or None
     path : str or path
     """
+    table = outcome.table
+    lines = [
+        *_report_header(outcome, spec),
+        *_report_points(table),
+        *_report_failures(table),
+        *_report_figures(outcome.figures),
+        *_report_table(Path(outcome.out), table),
+    ]
+    Path(path).write_text("\n".join(lines))
+
+
+def _report_header(outcome, spec) -> list[str]:
+    """The title, the counts and the grids."""
     import json
 
-    table = outcome.table
-    out = Path(outcome.out)
     title = (spec.name if spec is not None and spec.name else None) or "Sweep"
     lines = [
         f"# {title}",
@@ -485,11 +517,16 @@ def write_sweep_report(outcome, spec, path) -> None:
             )
             lines.append(f"{index + 1}. {values or 'the defaults'}")
         lines.append("")
+    return lines
+
+
+def _report_points(table) -> list[str]:
+    """The table of points: what varies, status, beta against its prediction, cosines."""
     varying = _varying(table) + (["seed"] if table["seed"].nunique() > 1 else [])
     header = ["point", *(_HEADERS.get(c, c) for c in varying), "status", "beta (95% CI)"]
     header += ["predicted", "inside CI"]
     header += ["cos vs attention, least noise", "most noise"]
-    lines += [
+    lines = [
         "## Points",
         "",
         "`beta` is the circuit's (Poisson log-linear fit of its intersection counts on the "
@@ -502,56 +539,75 @@ def write_sweep_report(outcome, spec, path) -> None:
         "|" + "---|" * len(header),
     ]
     for summary in _point_summaries(table):
-        first = summary["first"]
-        measured, predicted = summary["measured"], summary["predicted"]
-        beta = "–"
-        inside = "–"
-        if measured is not None:
-            beta = (
-                f"{_fmt(measured['value'])} [{_fmt(measured['ci_low'])}, "
-                f"{_fmt(measured['ci_high'])}]"
+        lines.append("| " + " | ".join(_point_cells(summary, varying)) + " |")
+    return lines
+
+
+def _point_cells(summary: dict, varying: list[str]) -> list[str]:
+    """One row of the table of points (:func:`_point_summaries`)."""
+    first = summary["first"]
+    measured, predicted = summary["measured"], summary["predicted"]
+    beta = "–"
+    inside = "–"
+    if measured is not None:
+        beta = (
+            f"{_fmt(measured['value'])} [{_fmt(measured['ci_low'])}, {_fmt(measured['ci_high'])}]"
+        )
+        if predicted is not None and not _missing(predicted["value"]):
+            inside = (
+                "yes" if measured["ci_low"] <= predicted["value"] <= measured["ci_high"] else "no"
             )
-            if predicted is not None and not _missing(predicted["value"]):
-                inside = (
-                    "yes"
-                    if measured["ci_low"] <= predicted["value"] <= measured["ci_high"]
-                    else "no"
-                )
-        cells = [f"[`{summary['point_id']}`](points/{summary['point_id']}/)"]
-        cells += [_fmt(first[column]) for column in varying]
-        cells += [
-            str(first["status"]),
-            beta,
-            _fmt(None if predicted is None else predicted["value"]),
-            inside,
-            _fmt(None if summary["low_cos"] is None else summary["low_cos"]["value"]),
-            _fmt(None if summary["high_cos"] is None else summary["high_cos"]["value"]),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
+    cells = [f"[`{summary['point_id']}`](points/{summary['point_id']}/)"]
+    cells += [_fmt(first[column]) for column in varying]
+    cells += [
+        str(first["status"]),
+        beta,
+        _fmt(None if predicted is None else predicted["value"]),
+        inside,
+        _fmt(None if summary["low_cos"] is None else summary["low_cos"]["value"]),
+        _fmt(None if summary["high_cos"] is None else summary["high_cos"]["value"]),
+    ]
+    return cells
+
+
+def _report_failures(table) -> list[str]:
+    """One line per failed point with its error, or nothing."""
     failed = table[table["status"] != "ok"].drop_duplicates("point_id")
-    if len(failed):
-        lines += ["", "## Failed points", ""]
-        for _, row in failed.iterrows():
-            lines.append(
-                f"- `{row['point_id']}`: {row['error']} (traceback in "
-                f"`points/{row['point_id']}/traceback.txt`; the next run of the sweep tries it "
-                "again)"
-            )
-    if outcome.figures:
-        captions = {
-            "beta_vs_radius.png": "The circuit's beta (markers with 95% intervals, one per "
-            "seed) against the activation radius, beside the prediction for its own rule "
-            "(hollow, dashed) and theory's beta for a Hamming ball (black, dotted).",
-            "agreement_vs_noise.png": "Output cosine of the circuit's read with attention "
-            "(top) and with its exact mirror NeuronSDM (bottom), over the bits flipped in the "
-            "query, averaged over seeds.",
-            "recall_vs_noise.png": "Fraction of queries whose iterated read ends exactly on "
-            "the stored pattern: the circuit (solid) and attention (dashed, hollow).",
-        }
-        lines += ["", "## Figures", ""]
-        for name in outcome.figures:
-            lines += [f"![{name}]({name})", "", captions.get(name, ""), ""]
-    lines += [
+    if not len(failed):
+        return []
+    lines = ["", "## Failed points", ""]
+    for _, row in failed.iterrows():
+        lines.append(
+            f"- `{row['point_id']}`: {row['error']} (traceback in "
+            f"`points/{row['point_id']}/traceback.txt`; the next run of the sweep tries it "
+            "again)"
+        )
+    return lines
+
+
+def _report_figures(figures) -> list[str]:
+    """Each figure with its caption, or nothing."""
+    if not figures:
+        return []
+    captions = {
+        "beta_vs_radius.png": "The circuit's beta (markers with 95% intervals, one per "
+        "seed) against the activation radius, beside the prediction for its own rule "
+        "(hollow, dashed) and theory's beta for a Hamming ball (black, dotted).",
+        "agreement_vs_noise.png": "Output cosine of the circuit's read with attention "
+        "(top) and with its exact mirror NeuronSDM (bottom), over the bits flipped in the "
+        "query, averaged over seeds.",
+        "recall_vs_noise.png": "Fraction of queries whose iterated read ends exactly on "
+        "the stored pattern: the circuit (solid) and attention (dashed, hollow).",
+    }
+    lines = ["", "## Figures", ""]
+    for name in figures:
+        lines += [f"![{name}]({name})", "", captions.get(name, ""), ""]
+    return lines
+
+
+def _report_table(out: Path, table) -> list[str]:
+    """Where the table is and how to read it."""
+    return [
         "",
         "## The table",
         "",
@@ -566,4 +622,3 @@ def write_sweep_report(outcome, spec, path) -> None:
         "```",
         "",
     ]
-    Path(path).write_text("\n".join(lines))
