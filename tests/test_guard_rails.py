@@ -236,7 +236,7 @@ def test_malformed_noise_levels_are_rejected(tmp_path, capsys, levels):
     argv = ["compare", "--preset", "tiny", f"--noise-levels={levels}", "--out", str(tmp_path / "r")]
     assert cli.main(argv) == 2
     assert "--noise-levels" in capsys.readouterr().err
-    assert cli._noise_levels(" 0, 2 ,4") == (0, 2, 4)
+    assert cli.common.noise_levels(" 0, 2 ,4") == (0, 2, 4)
 
 
 @pytest.mark.parametrize(
