@@ -58,15 +58,17 @@ def build_lif_granule(cell: LIFGranuleParams, ctx: BuildContext) -> Population:
         reset="v = 0 * volt",
         method="exact",
         events=window_end_event(),
+        namespace=ctx.namespace(tau_m=cell.tau_m, v_th=cell.v_th),
         name="granule",
     )
     granule.run_on_event("window_end", "v = 0 * volt")
-    mossy = mossy_granule_synapses(ctx, granule, Equations(""), on_pre="v_post += w_mossy")
+    mossy = mossy_granule_synapses(
+        ctx, granule, Equations(""), on_pre="v_post += w_mossy", namespace={"w_mossy": cell.w_mossy}
+    )
     return Population(
         groups={"granule": granule},
         synapses={"mossy_granule": mossy},
         monitors={"granule_spikes": SpikeMonitor(granule, name="granule_spikes")},
-        constants={"tau_m": cell.tau_m, "v_th": cell.v_th, "w_mossy": cell.w_mossy},
     )
 
 

@@ -33,13 +33,18 @@ target by default, ``codegen_target="cython"`` or ``cpp_standalone``
 
 The table describes the *algorithmic* models: an exact SDM expressed as a Brian2 event
 network, not a neuronal model. The *biophysical* models (:mod:`cerebellum.circuit.biophysical`,
-parameters in :mod:`cerebellum.biophysical_params`, protocol in :mod:`cerebellum.engines.biophysical`)
-replace every population with conductance-based spiking cells in continuous time.
+one module per population as here; parameters in :mod:`cerebellum.biophysical_params`,
+protocol in :mod:`cerebellum.engines.biophysical`) replace every population with
+conductance-based spiking cells in continuous time.
 
 Each population's neuron model is chosen by the *type* of its parameter dataclass in
 ``CircuitParams.cells`` (:class:`cerebellum.params.CellModels`; the defaults are the exact
-algorithmic models), whose builder :func:`register_model` filed. Adding a model is one
-parameter dataclass and one builder -- e.g. a leaky integrate-and-fire granule cell::
+algorithmic models), whose builder :func:`register_model` filed. Each Brian2 group and synapse
+resolves the constants of its code in its own ``namespace`` (a group on the window clock takes
+``ctx.namespace(...)``, which adds the window constants ``window_steps``, ``end_step``, ...);
+a run's input arrays (``mf_pattern``, ``plasticity_gate``, ...) are the run namespace of
+:meth:`Circuit.run`. Adding a model is one parameter dataclass and one builder -- e.g. a leaky
+integrate-and-fire granule cell::
 
     @dataclass(frozen=True, kw_only=True)
     class LIFGranuleParams(CellModelParams):                   # cerebellum.params
@@ -52,13 +57,14 @@ parameter dataclass and one builder -- e.g. a leaky integrate-and-fire granule c
     def build_lif_granule(cell: LIFGranuleParams, ctx: BuildContext) -> Population:
         granule = NeuronGroup(ctx.n_neurons, Equations("dv/dt = -v / tau_m : volt"),
                               threshold="v > v_th", reset="v = 0 * volt", method="exact",
-                              events=window_end_event(), name="granule")
+                              events=window_end_event(), name="granule",
+                              namespace=ctx.namespace(tau_m=cell.tau_m, v_th=cell.v_th))
         granule.run_on_event("window_end", "v = 0 * volt")
-        mossy = mossy_granule_synapses(ctx, granule, Equations(""), on_pre="v_post += w_mossy")
+        mossy = mossy_granule_synapses(ctx, granule, Equations(""), on_pre="v_post += w_mossy",
+                                       namespace={"w_mossy": cell.w_mossy})
         return Population(
             groups={"granule": granule}, synapses={"mossy_granule": mossy},
-            monitors={"granule_spikes": SpikeMonitor(granule, name="granule_spikes")},
-            constants={"tau_m": cell.tau_m, "v_th": cell.v_th, "w_mossy": cell.w_mossy})
+            monitors={"granule_spikes": SpikeMonitor(granule, name="granule_spikes")})
 
     params = preset("tiny").replace(cells={"granule": LIFGranuleParams()})
 

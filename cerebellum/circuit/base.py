@@ -2,11 +2,13 @@
 
 A builder has the signature ``builder(cell: CellModelParams, ctx: BuildContext) ->
 Population``: it creates its population's Brian2 groups and the synapses *onto* them (its
-afferents, from populations built before it), their monitors, and names the constants its code
-uses. :func:`register_model` files it under its population and parameter class, and
-:func:`cerebellum.circuit.build_circuit` calls, for each population in
-:data:`cerebellum.params.POPULATIONS` order, the builder registered for the type of
-``params.cells.<population>``.
+afferents, from populations built before it) and their monitors, and gives each group and
+synapse the Brian2 ``namespace`` of the constants its code uses (groups on the window clock
+take :meth:`BuildContext.namespace`, which adds the window constants; a run's input arrays
+are the run namespace, :meth:`cerebellum.circuit.Circuit.run`). :func:`register_model` files
+it under its population and parameter class, and :func:`cerebellum.circuit.build_circuit`
+calls, for each population in :data:`cerebellum.params.POPULATIONS` order, the builder
+registered for the type of ``params.cells.<population>``.
 
 The window clock (see :mod:`cerebellum.circuit`): time is cut into windows of ``K`` steps, one
 per presentation; :data:`WINDOW_STEP` is the step inside the window and ``window_end`` the
@@ -65,8 +67,14 @@ def window_end_event() -> dict[str, str]:
 
 
 def window_end_monitor(group: Any, variables: list[str], name: str) -> EventMonitor:
-    """An ``EventMonitor`` recording ``variables`` of ``group`` at every window end."""
-    return EventMonitor(group, "window_end", variables=variables, name=name)
+    """An ``EventMonitor`` recording ``variables`` of ``group`` at every window end.
+
+    The monitor resolves names in ``group``'s namespace (as Brian2's ``StateMonitor`` does for
+    its source), so a recorded subexpression may use the group's constants.
+    """
+    monitor = EventMonitor(group, "window_end", variables=variables, name=name)
+    monitor.namespace = group.namespace
+    return monitor
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,17 @@ class WindowTiming:
     decision_step: int
     n_steps: int
     priority_limit: int
+
+    @property
+    def constants(self) -> dict[str, int]:
+        """The window constants of the equations: ``window_steps`` (``K``), ``n_input_steps``
+        (``K_in``), ``decision_step`` and ``end_step`` (``K - 1``)."""
+        return {
+            "window_steps": self.n_steps,
+            "n_input_steps": self.n_input_steps,
+            "decision_step": self.decision_step,
+            "end_step": self.n_steps - 1,
+        }
 
 
 def window_timing(params: CircuitParams) -> WindowTiming:
@@ -134,18 +153,16 @@ class Population:
         Synapses onto this population (``"mossy_granule"``, ...).
     monitors : dict of str to monitors
         Keyed as in :attr:`cerebellum.circuit.Circuit.monitors`.
-    constants : dict
-        Namespace constants its code uses (merged into the circuit namespace; the same name
-        in two populations must have the same value).
     provides : dict
-        Equations or code strings for later builders (the climbing fibre's ``teaching``
-        equations and ``pf_plasticity`` rule).
+        Equations, code strings and the namespace of their constants for later builders (the
+        climbing fibre's ``teaching`` equations, ``pf_plasticity`` rule and ``pf_namespace``).
+
+    Each group and synapse carries its own Brian2 ``namespace`` (the constants its code uses).
     """
 
     groups: dict[str, Any] = field(default_factory=dict)
     synapses: dict[str, Any] = field(default_factory=dict)
     monitors: dict[str, Any] = field(default_factory=dict)
-    constants: dict[str, Any] = field(default_factory=dict)
     provides: dict[str, Any] = field(default_factory=dict)
 
 
@@ -177,6 +194,11 @@ class BuildContext:
     def n_neurons(self) -> int:
         """Granule cells (hard locations), ``r``."""
         return self.params.granule.n_neurons
+
+    def namespace(self, **constants: Any) -> dict[str, Any]:
+        """The namespace of a group on the window clock: the window constants
+        (:attr:`WindowTiming.constants`) and ``constants``."""
+        return self.timing.constants | constants
 
     @property
     def injected(self) -> bool:

@@ -14,8 +14,8 @@ static array by a line of ``main``, instead of the literal that ``brian2.seed`` 
 ``main.cpp``). A process holds an exclusive lock on the folder it builds in; a second process
 with the same key takes the next free slot (``<key>-1``, ...), so concurrent runs never share a
 folder. The data of a run (``results/``, ``static_arrays/``) is removed when its folder is next
-claimed (and by :func:`cerebellum.engines.algorithmic.run_protocol` right after it has read the results);
-delete the cache folder to reclaim the compiled projects.
+claimed (and by :func:`cerebellum.engines.algorithmic.run_protocol` right after it has read the
+results); delete the cache folder to reclaim the compiled projects.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover
 
 import brian2
 import numpy as np
-from brian2 import DimensionMismatchError, Network, prefs
+from brian2 import Network, prefs
 
 from cerebellum.circuit.base import (
     BuildContext,
@@ -93,8 +93,9 @@ class Circuit:
     monitors : dict of str to Brian2 monitors
         ``granule_spikes`` and window-end ``EventMonitor`` s of ``purkinje``, ``dcn``,
         ``mli``, ``golgi``.
-    constants : dict
-        The namespace of constants (TimedArrays are added per run by the protocol).
+
+    Every group and synapse resolves its constants in its own Brian2 ``namespace`` (given by
+    its builder); a run's input arrays are the run namespace (:meth:`run`).
     """
 
     params: CircuitParams
@@ -105,7 +106,6 @@ class Circuit:
     network: Network
     groups: dict[str, Any]
     monitors: dict[str, Any]
-    constants: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_channels(self) -> int:
@@ -130,13 +130,20 @@ class Circuit:
         duration : Quantity (time)
         inputs : dict of str to TimedArray
             The run's input arrays by the name the equations use (``mf_pattern``,
-            ``plasticity_gate``, ...); engines build them, the circuit places them.
+            ``granule_drive``, ``cf_value``, ``plasticity_gate``); engines build them, the
+            circuit places them.
         **options
             Passed to ``Network.run`` (e.g. Brian2's ``report`` callback).
+
+        Notes
+        -----
+        The inputs are the run namespace: Brian2 resolves a name that is not a variable in the
+        group's own namespace, then in the run namespace (``Group._resolve_external``), so
+        every group (and a monitor or synapse reading a subexpression) finds them there, while
+        the groups' constants stay in their own namespaces. Giving the run namespace
+        explicitly also keeps Brian2 from looking into the caller's local variables.
         """
-        namespace = dict(self.constants)
-        namespace.update(inputs)
-        self.network.run(duration, namespace=namespace, **options)
+        self.network.run(duration, namespace=dict(inputs), **options)
 
 
 def standalone_cache_root() -> Path:
@@ -304,24 +311,22 @@ def _seed(params: CircuitParams, seed: int) -> None:
     )
 
 
-def _same_constant(a: Any, b: Any) -> bool:
-    if a is b:
-        return True
-    try:
-        return bool(np.all(a == b))
-    except (TypeError, ValueError, DimensionMismatchError):
-        return False
-
-
-def _merge_constants(into: dict[str, Any], population: str, constants: dict[str, Any]) -> None:
-    """Add a population's namespace constants; a name used twice must keep its value."""
-    for name, value in constants.items():
-        if name in into and not _same_constant(into[name], value):
-            raise ValueError(
-                f"cells.{population}: constant {name!r} = {value!r} conflicts with "
-                f"{into[name]!r} from another population"
+def _build_populations(builders: dict, ctx: BuildContext) -> tuple[dict, dict]:
+    """Call each population's builder in order; its groups then synapses, and the monitors."""
+    groups: dict[str, Any] = {}
+    synapses: dict[str, Any] = {}
+    monitors: dict[str, Any] = {}
+    for population, builder in builders.items():
+        built = builder(getattr(ctx.params.cells, population), ctx)
+        if not isinstance(built, Population):
+            raise TypeError(
+                f"the {population} builder must return a Population; got {type(built).__name__}"
             )
-        into[name] = value
+        ctx.populations[population] = built
+        groups.update(built.groups)
+        synapses.update(built.synapses)
+        monitors.update(built.monitors)
+    return groups | synapses, monitors
 
 
 def build_circuit(
@@ -355,9 +360,9 @@ def build_circuit(
         Source of the Brian2 seed (Poisson spikes).
     runs : JSON-able, optional
         With ``cpp_standalone``, a description of the runs that will be queued (e.g. the
-        windows of each; :func:`cerebellum.engines.algorithmic.run_protocol` passes them), added to the
-        :func:`structure_key` of the build cache so structures with different run layouts
-        keep separate compiled projects. Ignored at runtime.
+        windows of each; :func:`cerebellum.engines.algorithmic.run_protocol` passes them),
+        added to the :func:`structure_key` of the build cache so structures with different run
+        layouts keep separate compiled projects. Ignored at runtime.
 
     Returns
     -------
@@ -388,27 +393,7 @@ def build_circuit(
         n_values=n_values,
         n_channels=n_values + n_pattern_channels,
     )
-    constants: dict[str, Any] = {
-        "window_steps": timing.n_steps,
-        "n_input_steps": timing.n_input_steps,
-        "decision_step": timing.decision_step,
-        "end_step": timing.n_steps - 1,
-    }
-    groups: dict[str, Any] = {}
-    synapses: dict[str, Any] = {}
-    monitors: dict[str, Any] = {}
-    for population, builder in builders.items():
-        built = builder(getattr(params.cells, population), ctx)
-        if not isinstance(built, Population):
-            raise TypeError(
-                f"the {population} builder must return a Population; got {type(built).__name__}"
-            )
-        ctx.populations[population] = built
-        groups.update(built.groups)
-        synapses.update(built.synapses)
-        monitors.update(built.monitors)
-        _merge_constants(constants, population, built.constants)
-    groups.update(synapses)
+    groups, monitors = _build_populations(builders, ctx)
     network = Network(*groups.values(), *monitors.values())
     return Circuit(
         params=params,
@@ -419,5 +404,4 @@ def build_circuit(
         network=network,
         groups=groups,
         monitors=monitors,
-        constants=constants,
     )

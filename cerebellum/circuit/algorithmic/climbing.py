@@ -9,7 +9,8 @@ changes its weight by ``dw (1 - 2 v_c)``: PF alone (``v = 0``) is LTP ``+dw``, P
 
 The climbing fibre has no group of its own: it *provides* the Purkinje cell's teaching signal
 (``teaching``, an ``Equations`` the Purkinje builder adds to its own) and the PF -> Purkinje
-plasticity rule (``pf_plasticity``, code appended to the synapse's ``on_pre``).
+plasticity rule (``pf_plasticity``, code appended to the synapse's ``on_pre``, with
+``pf_namespace``, the namespace of its constant ``dw``).
 """
 
 from __future__ import annotations
@@ -40,10 +41,13 @@ def build_bipolar_climbing(cell: BipolarClimbingParams, ctx: BuildContext) -> Po
     Returns
     -------
     Population
-        No groups; provides ``teaching`` (Equations) and ``pf_plasticity`` (code); constant
-        ``dw``.
+        No groups; provides ``teaching`` (Equations), ``pf_plasticity`` (code) and
+        ``pf_namespace`` (its constant ``dw``).
     """
     return Population(
-        constants={"dw": ctx.params.plasticity.pf_weight_step},
-        provides={"teaching": TEACHING_EQUATIONS, "pf_plasticity": PF_PLASTICITY},
+        provides={
+            "teaching": TEACHING_EQUATIONS,
+            "pf_plasticity": PF_PLASTICITY,
+            "pf_namespace": {"dw": ctx.params.plasticity.pf_weight_step},
+        },
     )

@@ -48,21 +48,28 @@ def build_linear_rate_dcn(cell: LinearRateDCNParams, ctx: BuildContext) -> Popul
     Returns
     -------
     Population
-        Groups ``{"dcn"}``, synapses ``{"purkinje_dcn"}``, monitor ``dcn`` (window-end
-        ``rate``); constants ``dcn_drive``, ``dcn_weight``.
+        Groups ``{"dcn"}`` (namespace: the window constants, ``dcn_drive``), synapses
+        ``{"purkinje_dcn"}`` (``dcn_weight``), monitor ``dcn`` (window-end ``rate``).
     """
     out = ctx.params.output
-    dcn = NeuronGroup(ctx.n_values, DCN_EQUATIONS, events=window_end_event(), name="dcn")
-    purkinje_dcn = Synapses(ctx.group("purkinje"), dcn, PURKINJE_DCN_SYNAPSE, name="purkinje_dcn")
+    drive = out.dcn_rate_max * (1 + out.purkinje_rate_baseline / out.purkinje_rate_gain) / 2
+    dcn = NeuronGroup(
+        ctx.n_values,
+        DCN_EQUATIONS,
+        events=window_end_event(),
+        namespace=ctx.namespace(dcn_drive=drive),
+        name="dcn",
+    )
+    purkinje_dcn = Synapses(
+        ctx.group("purkinje"),
+        dcn,
+        PURKINJE_DCN_SYNAPSE,
+        namespace={"dcn_weight": float(out.dcn_rate_max / (2 * out.purkinje_rate_gain))},
+        name="purkinje_dcn",
+    )
     purkinje_dcn.connect(i=np.arange(ctx.n_values), j=np.arange(ctx.n_values))
     return Population(
         groups={"dcn": dcn},
         synapses={"purkinje_dcn": purkinje_dcn},
         monitors={"dcn": window_end_monitor(dcn, ["rate"], "dcn_mon")},
-        constants={
-            "dcn_drive": out.dcn_rate_max
-            * (1 + out.purkinje_rate_baseline / out.purkinje_rate_gain)
-            / 2,
-            "dcn_weight": float(out.dcn_rate_max / (2 * out.purkinje_rate_gain)),
-        },
     )

@@ -2,8 +2,8 @@
 
 It counts the granule cells that fire in a window (``active_count``, ``A``, through the
 granule -> Golgi synapses) for the read-out. In the radius and selected rules its inhibition is
-the fixed threshold ``theta`` of :mod:`cerebellum.circuit.algorithmic.granule`; in top-k it is a feedback
-loop that finds, by bisection, the level that admits exactly ``k`` cells.
+the fixed threshold ``theta`` of :mod:`cerebellum.circuit.algorithmic.granule`; in top-k it is
+a feedback loop that finds, by bisection, the level that admits exactly ``k`` cells.
 
 Top-k bisection: with priorities ``P_j`` below ``H = (x_max + 1) r``, during the
 ``B = ceil(log2 H)`` search steps (``K_in + 1 .. K_in + B``) the Golgi cell sums
@@ -66,8 +66,9 @@ def build_bisection_golgi(cell: BisectionGolgiParams, ctx: BuildContext) -> Popu
     Returns
     -------
     Population
-        Groups ``{"golgi"}``, synapses ``{"granule_golgi"}``, monitor ``golgi`` (window-end
-        ``active_count``); constants ``k_active``, ``priority_limit``.
+        Groups ``{"golgi"}`` (namespace: the window constants, ``k_active``,
+        ``priority_limit``), synapses ``{"granule_golgi"}`` (in the granule cells' namespace:
+        it sums their ``priority``), monitor ``golgi`` (window-end ``active_count``).
     """
     granule = ctx.group("granule")
     top_k = ctx.params.granule.activation is ActivationRule.TOP_K
@@ -82,7 +83,8 @@ def build_bisection_golgi(cell: BisectionGolgiParams, ctx: BuildContext) -> Popu
             )
         equations += BISECTION_EQUATIONS
         events["search"] = f"{WINDOW_STEP} > n_input_steps and {WINDOW_STEP} < decision_step"
-    golgi = NeuronGroup(1, equations, events=events, name="golgi")
+    namespace = ctx.namespace(k_active=ctx.params.granule.top_k or 0, priority_limit=limit)
+    golgi = NeuronGroup(1, equations, events=events, namespace=namespace, name="golgi")
     if top_k:
         golgi.run_on_event("window_end", "active_count = 0\n" + _RESTART)
         golgi.run_on_event("search", _HALVE)
@@ -97,12 +99,16 @@ def build_bisection_golgi(cell: BisectionGolgiParams, ctx: BuildContext) -> Popu
         golgi.run_on_event("window_end", "active_count = 0")
         model = Equations("")
     granule_golgi = Synapses(
-        granule, golgi, model, on_pre="active_count_post += 1", name="granule_golgi"
+        granule,
+        golgi,
+        model,
+        on_pre="active_count_post += 1",
+        namespace=dict(granule.namespace),
+        name="granule_golgi",
     )
     granule_golgi.connect(i=np.arange(ctx.n_neurons), j=np.zeros(ctx.n_neurons, dtype=int))
     return Population(
         groups={"golgi": golgi},
         synapses={"granule_golgi": granule_golgi},
         monitors={"golgi": window_end_monitor(golgi, ["active_count"], "golgi_mon")},
-        constants={"k_active": ctx.params.granule.top_k or 0, "priority_limit": limit},
     )

@@ -110,8 +110,8 @@ def build_counter_granule(cell: CounterGranuleParams, ctx: BuildContext) -> Popu
     Returns
     -------
     Population
-        Groups ``{"granule"}``, synapses ``{"mossy_granule"}`` (none when injected), monitor
-        ``granule_spikes``; constants ``theta``, ``n_neurons``.
+        Groups ``{"granule"}`` (namespace: the window constants, ``theta``, ``n_neurons``),
+        synapses ``{"mossy_granule"}`` (none when injected), monitor ``granule_spikes``.
     """
     top_k = ctx.params.granule.activation is ActivationRule.TOP_K
     summed = not ctx.injected and summed_transmission(ctx.params)
@@ -129,6 +129,7 @@ def build_counter_granule(cell: CounterGranuleParams, ctx: BuildContext) -> Popu
         threshold=threshold,
         reset="",
         events=window_end_event(),
+        namespace=ctx.namespace(theta=_threshold_count(ctx), n_neurons=ctx.n_neurons),
         name="granule",
     )
     granule.run_on_event("window_end", "count = 0")
@@ -156,5 +157,4 @@ def build_counter_granule(cell: CounterGranuleParams, ctx: BuildContext) -> Popu
         groups={"granule": granule},
         synapses=synapses,
         monitors={"granule_spikes": SpikeMonitor(granule, name="granule_spikes")},
-        constants={"theta": _threshold_count(ctx), "n_neurons": ctx.n_neurons},
     )

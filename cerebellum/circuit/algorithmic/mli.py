@@ -41,10 +41,16 @@ def build_write_count_mli(cell: WriteCountMLIParams, ctx: BuildContext) -> Popul
     Returns
     -------
     Population
-        Groups ``{"mli"}``, synapses ``{"granule_mli"}``, monitor ``mli`` (window-end
-        ``write_count_input``).
+        Groups ``{"mli"}`` (namespace: the window constants), synapses ``{"granule_mli"}``,
+        monitor ``mli`` (window-end ``write_count_input``).
     """
-    mli = NeuronGroup(1, window_sum("write_count_input"), events=window_end_event(), name="mli")
+    mli = NeuronGroup(
+        1,
+        window_sum("write_count_input"),
+        events=window_end_event(),
+        namespace=ctx.namespace(),
+        name="mli",
+    )
     mli.run_on_event("window_end", "write_count_input = 0")
     granule_mli = Synapses(
         ctx.group("granule"),

@@ -53,12 +53,13 @@ def build_push_pull_mossy(cell: PushPullMossyParams, ctx: BuildContext) -> Popul
     Returns
     -------
     Population
-        Groups ``{"mossy"}``, monitor ``mossy_spikes``; constants ``p_on``, ``p_off``.
+        Groups ``{"mossy"}`` (namespace: the window constants, ``p_on``, ``p_off``), monitor
+        ``mossy_spikes``.
     """
     dyn = ctx.params.dynamics
-    constants = {"p_on": dyn.spike_probability_on, "p_off": dyn.spike_probability_off}
     if ctx.injected:
-        return Population(constants=constants)
+        return Population()
+    namespace = ctx.namespace(p_on=dyn.spike_probability_on, p_off=dyn.spike_probability_off)
     if dyn.mode == "algorithmic":
         threshold = f"{WINDOW_STEP} == 0 and mf_pattern(t, i) > 0.5"
     else:
@@ -72,18 +73,20 @@ def build_push_pull_mossy(cell: PushPullMossyParams, ctx: BuildContext) -> Popul
             Equations(""),
             threshold=threshold,
             reset="",  # stateless fibres: nothing to reset (and no Brian2 warning)
+            namespace=namespace,
             name="mossy",
         )
-        return Population(groups={"mossy": mossy}, constants=constants, monitors=_monitor(mossy))
+        return Population(groups={"mossy": mossy}, monitors=_monitor(mossy))
     mossy = NeuronGroup(
         ctx.params.granule.n_mossy_fibres,
         MOSSY_EQUATIONS,
         threshold=threshold,
         reset="spiked = 1",
+        namespace=namespace,
         name="mossy",
     )
     mossy.run_regularly("spiked = 0", when="before_thresholds", name="mossy_flag_clear")
-    return Population(groups={"mossy": mossy}, constants=constants, monitors=_monitor(mossy))
+    return Population(groups={"mossy": mossy}, monitors=_monitor(mossy))
 
 
 def _monitor(mossy) -> dict:

@@ -62,12 +62,13 @@ def build_linear_rate_purkinje(cell: LinearRatePurkinjeParams, ctx: BuildContext
     Returns
     -------
     Population
-        Groups ``{"purkinje"}``, synapses ``{"granule_purkinje"}``, monitor ``purkinje``
-        (window-end ``pf_input``, ``read``, ``rate``); constants ``w0``, ``dw``, ``rho0``,
-        ``rho_gain``.
+        Groups ``{"purkinje"}`` (namespace: the window constants, ``w0``, ``dw``, ``rho0``,
+        ``rho_gain``), synapses ``{"granule_purkinje"}`` (the climbing fibre's
+        ``pf_namespace``), monitor ``purkinje`` (window-end ``pf_input``, ``read``, ``rate``).
     """
     climbing = ctx.populations["climbing"].provides
     n_channels = ctx.n_channels
+    plasticity, output = ctx.params.plasticity, ctx.params.output
     equations = (
         window_sum("pf_input")
         + window_sum("write_count_input", linked=True)
@@ -75,7 +76,15 @@ def build_linear_rate_purkinje(cell: LinearRatePurkinjeParams, ctx: BuildContext
         + climbing["teaching"]
         + READOUT_EQUATIONS
     )
-    purkinje = NeuronGroup(n_channels, equations, events=window_end_event(), name="purkinje")
+    namespace = ctx.namespace(
+        w0=plasticity.pf_weight_initial,
+        dw=plasticity.pf_weight_step,
+        rho0=output.purkinje_rate_baseline,
+        rho_gain=output.purkinje_rate_gain,
+    )
+    purkinje = NeuronGroup(
+        n_channels, equations, events=window_end_event(), namespace=namespace, name="purkinje"
+    )
     # Read-out of the accumulated input, refreshed at the start of every step (before the
     # summed PC -> DCN synapse and the window-end monitors use it).
     purkinje.run_regularly(_READOUT, when="start", name="purkinje_readout")
@@ -91,24 +100,18 @@ def build_linear_rate_purkinje(cell: LinearRatePurkinjeParams, ctx: BuildContext
         purkinje,
         PF_SYNAPSE,
         on_pre="pf_input_post += w\n" + climbing["pf_plasticity"],
+        namespace=dict(climbing["pf_namespace"]),
         name="granule_purkinje",
     )
     granule_purkinje.connect(
         i=np.repeat(np.arange(ctx.n_neurons), n_channels),
         j=np.tile(np.arange(n_channels), ctx.n_neurons),
     )
-    plasticity, output = ctx.params.plasticity, ctx.params.output
     granule_purkinje.w = plasticity.pf_weight_initial
     return Population(
         groups={"purkinje": purkinje},
         synapses={"granule_purkinje": granule_purkinje},
         monitors={
             "purkinje": window_end_monitor(purkinje, ["pf_input", "read", "rate"], "purkinje_mon")
-        },
-        constants={
-            "w0": plasticity.pf_weight_initial,
-            "dw": plasticity.pf_weight_step,
-            "rho0": output.purkinje_rate_baseline,
-            "rho_gain": output.purkinje_rate_gain,
         },
     )
