@@ -46,7 +46,7 @@ import numpy as np
 import torch
 
 from cerebellum.circuit.build import standalone_cache_at
-from cerebellum.engines.algorithmic import run_protocol
+from cerebellum.engines import Schedule, simulate
 from cerebellum.params import CircuitParams, GranuleLayerParams
 from cerebellum.presets import preset
 from cerebellum.wiring import sample_wiring
@@ -74,17 +74,16 @@ def _configs(quick: bool, exponents=None, biological=True) -> list[tuple[str, Ci
     return [*radius, ("biological r=1e5", preset("biological"))]
 
 
-def _synaptic_events(result, granule_spikes: int, addresses, queries) -> int:
+def _synaptic_events(params, wiring, n_channels, granule_spikes: int, addresses, queries) -> int:
     # Monitors of a standalone run are gone once the device is reset, so the granule spike
     # count comes from the mirror, whose active sets the circuit reproduces exactly (checked).
-    circuit = result.circuit
-    fibre, _ = circuit.wiring.mossy_granule_synapses()
-    fan_out = np.bincount(fibre, minlength=circuit.params.granule.n_mossy_fibres)
+    fibre, _ = wiring.mossy_granule_synapses()
+    fan_out = np.bincount(fibre, minlength=params.granule.n_mossy_fibres)
     bits = np.vstack([addresses, queries])
     n_dims = bits.shape[1]
     active_fibres = 2 * np.arange(n_dims)[None, :] + bits
     mossy_events = int(fan_out[active_fibres].sum())
-    return mossy_events + granule_spikes * (circuit.n_channels + 2)
+    return mossy_events + granule_spikes * (n_channels + 2)
 
 
 def _inputs(params, n_patterns, n_queries, n_values, seed, data_offset=0):
@@ -133,9 +132,8 @@ def _run(label, params, device, n_patterns, n_queries, n_values, seed, mirror_re
         wiring, addresses, values, queries, brian_rng = _inputs(
             params, n_patterns, n_queries, n_values, seed, data_offset
         )
-        result = run_protocol(
-            params, wiring, addresses, values, [queries], rng=brian_rng, pattern_channels=False
-        )
+        schedule = Schedule.experiment(addresses, values, [queries], pattern_channels=False)
+        result = simulate(params, wiring, schedule, rng=brian_rng)
         mirror_s, mirror, active = _mirror_seconds(
             wiring, addresses, values, queries, mirror_repeats
         )
@@ -151,8 +149,11 @@ def _run(label, params, device, n_patterns, n_queries, n_values, seed, mirror_re
             build_s = t["build"] + t["device_build"] - t["device_run"]
             sim_wall_s = t["device_run"]
             compile_note = f" (make {t['device_compile']:6.2f} s)"
-        simulated_s = (n_patterns + n_queries) * float(result.circuit.window_duration)
-        events = _synaptic_events(result, granule_spikes, addresses, queries)
+        simulated_s = result.counts["simulated_s"]  # (n_patterns + n_queries) windows
+        # No pattern channels: one Purkinje channel per value.
+        events = _synaptic_events(
+            params, wiring, values.shape[1], granule_spikes, addresses, queries
+        )
         print(
             f"{label:<20} {device + suffix:<24} build {build_s:8.2f} s{compile_note} | "
             f"sim {sim_wall_s:8.3f} s | {simulated_s / sim_wall_s:9.4f} sim-s/wall-s | "
@@ -183,8 +184,14 @@ def _biophysical_inputs(params, n_patterns, n_per_level, levels, seed):
     return wiring, patterns, np.asarray(queries), np.asarray(noise), rng, streams[2]
 
 
+def _biophysical_schedule(patterns, values, queries, **options):
+    """Writes then reads, with the biophysical protocol's 4 background and 3 rest
+    presentations."""
+    return Schedule.experiment(patterns, values, [queries], n_background=4, n_rest=3, **options)
+
+
 def _print_biophysical(label, result, wall):
-    sim = result.simulated_s
+    sim = result.counts["simulated_s"]
     run_s = result.timings_s.get("device_run") or sum(
         result.timings_s.get(k, 0.0) for k in ("calibrate", "write", "read")
     )
@@ -192,14 +199,14 @@ def _print_biophysical(label, result, wall):
     print(
         f"{label}: wall {wall:.1f} s ({parts}); "
         f"simulated {sim:.2f} s -> {sim / run_s:.3f} sim s / wall s; "
-        f"{result.n_synaptic_events / run_s:.3g} synaptic events / s"
+        f"{result.counts['n_synaptic_events'] / run_s:.3g} synaptic events / s"
     )
 
 
 def _biophysical(sizes, seed) -> None:
     import resource
 
-    from cerebellum.engines.biophysical import compare_with_mirror, run_biophysical
+    from cerebellum.engines.spiking_analysis import compare_with_mirror
 
     levels = (0, 2, 4, 6, 8, 10, 12)
     params = preset("biophysical")
@@ -207,7 +214,8 @@ def _biophysical(sizes, seed) -> None:
         params, 16, 16, levels, seed
     )
     clock = time.perf_counter()
-    result = run_biophysical(params, wiring, patterns, patterns.astype(float), [queries], rng=rng)
+    schedule = _biophysical_schedule(patterns, patterns.astype(float), queries)
+    result = simulate(params, wiring, schedule, rng=rng)
     _print_biophysical("biophysical default (cython)", result, time.perf_counter() - clock)
     out = compare_with_mirror(
         result,
@@ -217,7 +225,7 @@ def _biophysical(sizes, seed) -> None:
         noise=noise,
         rng=np.random.default_rng(analysis_seed),
     )
-    c = result.calibration
+    c = result.details.calibration
     print(
         f"  calibration: scale {c.inhibition_scale:.3f}, target {c.target_fraction:.4f}, "
         f"measured {c.measured_fraction:.4f} +- {c.fraction_sd:.4f} (sd across queries)"
@@ -243,15 +251,8 @@ def _biophysical(sizes, seed) -> None:
         )
         wiring, patterns, queries, noise, rng, _ = _biophysical_inputs(params, 16, 16, levels, seed)
         clock = time.perf_counter()
-        result = run_biophysical(
-            standalone,
-            wiring,
-            patterns,
-            patterns.astype(float),
-            [queries],
-            rng=rng,
-            inhibition_scale=scale,
-        )
+        schedule = _biophysical_schedule(patterns, patterns.astype(float), queries)
+        result = simulate(standalone, wiring, schedule, rng=rng, inhibition_scale=scale)
         _print_biophysical(
             "biophysical default (cpp_standalone, calibrated scale given)",
             result,
@@ -265,17 +266,10 @@ def _biophysical(sizes, seed) -> None:
         big = params.replace(granule={"n_neurons": size})
         wiring, patterns, queries, _, rng, _ = _biophysical_inputs(big, 4, 4, (0,), seed)
         clock = time.perf_counter()
-        result = run_biophysical(
-            big,
-            wiring,
-            patterns,
-            patterns[:, :2].astype(float),
-            [queries],
-            rng=rng,
-            pattern_channels=False,
-            inhibition_scale=scale,
-            track_memory=True,
+        schedule = _biophysical_schedule(
+            patterns, patterns[:, :2].astype(float), queries, pattern_channels=False
         )
+        result = simulate(big, wiring, schedule, rng=rng, inhibition_scale=scale, track_memory=True)
         peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
         _print_biophysical(
             f"biophysical r={size} (4 writes + 4 reads, cython)",

@@ -2,7 +2,8 @@
 
 The grid is ``--points`` tiny comparisons (preset ``tiny``, algorithmic dynamics, seeds
 0, 1, ...; each about a second of Brian2 and mirror work on one core). Each cluster is started,
-its workers import Brian2 and torch (:class:`cerebellum.experiments.sweep.WarmWorker`) and run one warm-up
+its workers import Brian2 and torch
+(:class:`cerebellum.experiments.sweep.WarmWorker`) and run one warm-up
 point, and only then is the sweep timed, so the ratio measures running points side by side, not
 starting processes. Each timing writes into a fresh directory (no point is skipped as finished)
 and leaves out the figures. Prints the wall time of each and the ratio (target: >= 1.6 on two

@@ -5,7 +5,7 @@ cells are the hard locations, Golgi cells set the activation threshold, parallel
 Purkinje synapses are the counters written under climbing-fibre control, and the deep
 cerebellar nuclei give the read. Data flow::
 
-    preset/params -> sample_wiring -> build_circuit (no run) -> Protocol.write / .read -> Readout
+    preset/params -> sample_wiring -> Schedule -> simulate (an engine) -> CircuitRun
 
 Public names are imported lazily so that ``cerebellum.cli`` commands that need no simulation
 do not pay for importing Brian2.
@@ -35,11 +35,12 @@ __all__ = [
     "preset",
     "PRESET_NAMES",
     "Protocol",
-    "ProtocolResult",
     "quantity_field",
     "Readout",
     "register_model",
-    "run_protocol",
+    "simulate",
+    "Schedule",
+    "CircuitRun",
     "sample_wiring",
     "SCHEMA_VERSION",
     "window_timing",
@@ -70,8 +71,9 @@ _HOMES = {
     "preset": "cerebellum.presets",
     "FrozenReader": "cerebellum.engines.algorithmic",
     "Protocol": "cerebellum.engines.algorithmic",
-    "ProtocolResult": "cerebellum.engines.algorithmic",
-    "run_protocol": "cerebellum.engines.algorithmic",
+    "CircuitRun": "cerebellum.engines",
+    "Schedule": "cerebellum.engines",
+    "simulate": "cerebellum.engines",
     "Readout": "cerebellum.engines.readout",
     "SCHEMA_VERSION": "cerebellum.engines.readout",
     "Wiring": "cerebellum.wiring",

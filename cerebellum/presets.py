@@ -36,11 +36,11 @@ Sources and honest hedges:
 - ``tiny``: no biology, sized for fast tests.
 
 - ``biophysical``: the conductance-based spiking circuit (:mod:`cerebellum.circuit.biophysical`,
-  :func:`cerebellum.engines.biophysical.run_biophysical`) on the anatomical wiring, n = 64 as in
-  Bricken & Pehlevan (2021), 4 selected inputs per granule cell (Eccles et al. 1967; Billings
-  et al. 2014), r = 2 10^4: the largest size whose full comparison (16 patterns, 7 noise
-  levels x 16 queries, the Golgi calibration) runs in under 5 minutes on 2 cores (measured
-  ~3 min, cython); cython code target; :func:`biophysical_dynamics`.
+  :class:`cerebellum.engines.biophysical_run.BiophysicalEngine`) on the anatomical wiring,
+  n = 64 as in Bricken & Pehlevan (2021), 4 selected inputs per granule cell (Eccles et al.
+  1967; Billings et al. 2014), r = 2 10^4: the largest size whose full comparison (16
+  patterns, 7 noise levels x 16 queries, the Golgi calibration) runs in under 5 minutes on 2
+  cores (measured ~4 min, cython); cython code target; :func:`biophysical_dynamics`.
 - ``biophysical-tiny``: the same models at n = 16, r = 2000, for tests.
 
 The other presets default to the algorithmic mode (an exact SDM as a Brian2 event network);
@@ -73,10 +73,19 @@ from cerebellum.params import (
     GranuleLayerParams,
 )
 from models.activation import ActivationRule
+from models.validation import check_choice
 
 __all__ = ["PRESET_NAMES", "biophysical_dynamics", "poisson_dynamics", "preset"]
 
 PRESET_NAMES = ("tiny", "default", "kanerva", "biological", "biophysical", "biophysical-tiny")
+
+#: Circuit dynamics a run may ask for, and the old name of one.
+MODES = ("algorithmic", "poisson", "biophysical")
+MODE_ALIASES = {"deterministic": "algorithmic"}
+
+#: The biophysical presets, and the one each general preset stands for in the biophysical mode.
+BIOPHYSICAL_PRESETS = ("biophysical", "biophysical-tiny")
+BIOPHYSICAL_COUNTERPARTS = {"default": "biophysical", "tiny": "biophysical-tiny"}
 
 
 def biophysical_dynamics(
@@ -203,3 +212,73 @@ def preset(name: str, *, dynamics: DynamicsParams | None = None) -> CircuitParam
     elif not isinstance(dynamics, DynamicsParams):
         raise TypeError(f"dynamics must be a DynamicsParams; got {type(dynamics).__name__}")
     return CircuitParams(name=name, granule=granule, dynamics=dynamics)
+
+
+def preset_and_mode(name: str, mode: str | None) -> tuple[str, str]:
+    """The preset and dynamics mode a run uses when it asks for ``name`` and ``mode``.
+
+    ``mode=None`` takes the preset's own (``biophysical`` for the biophysical presets,
+    ``algorithmic`` otherwise); ``deterministic`` is the old name of ``algorithmic``. In the
+    biophysical mode ``default`` and ``tiny`` stand for ``biophysical`` and
+    ``biophysical-tiny``; the other algorithmic presets have no biophysical counterpart.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`PRESET_NAMES`.
+    mode : str or None
+        One of :data:`MODES` or :data:`MODE_ALIASES`.
+
+    Returns
+    -------
+    (str, str)
+        The preset and the mode.
+    """
+    name = check_choice(name, "preset", PRESET_NAMES)
+    biophysical_preset = name in BIOPHYSICAL_PRESETS
+    if mode is None:
+        mode = "biophysical" if biophysical_preset else "algorithmic"
+    mode = check_choice(mode, "mode", (*MODES, *MODE_ALIASES))
+    mode = MODE_ALIASES.get(mode, mode)
+    if mode == "biophysical" and not biophysical_preset:
+        if name not in BIOPHYSICAL_COUNTERPARTS:
+            raise ValueError(
+                f"mode 'biophysical' runs the presets {BIOPHYSICAL_PRESETS} (or 'default' / "
+                f"'tiny', which stand for them); got preset {name!r}"
+            )
+        name = BIOPHYSICAL_COUNTERPARTS[name]
+    elif mode != "biophysical" and biophysical_preset:
+        raise ValueError(
+            f"preset {name!r} is the biophysical circuit and runs with mode "
+            f"'biophysical'; got mode {mode!r}"
+        )
+    return name, mode
+
+
+def check_mode_device(mode: str, device: str) -> None:
+    """Refuse a Brian2 device a mode cannot run on (the biophysical mode needs runtime)."""
+    if mode == "biophysical" and device != "runtime":
+        raise ValueError(
+            "device must be 'runtime' with mode 'biophysical': the Golgi calibration adapts "
+            "the inhibition between runs, which cpp_standalone cannot (benchmarks/"
+            f"bench_circuit.py --biophysical times cpp_standalone at a calibrated scale); "
+            f"got device {device!r}"
+        )
+
+
+def check_mode_activation(mode: str, activation: ActivationRule) -> None:
+    """Refuse a granule wiring a mode cannot build."""
+    if mode == "biophysical" and activation not in (
+        ActivationRule.SELECTED_COORDINATE,
+        ActivationRule.RADIUS,
+    ):
+        raise ValueError(
+            "mode 'biophysical' wires granule cells to n_inputs selected coordinates (the "
+            "anatomical default) or to all n bits (activation 'radius', canonical SDM wiring); "
+            f"got activation {activation.value!r}"
+        )
+
+
+def mode_dynamics(mode: str, dynamics: DynamicsParams) -> DynamicsParams:
+    """The dynamics of ``mode`` for a preset whose own are ``dynamics``."""
+    return poisson_dynamics() if mode == "poisson" else dynamics

@@ -120,7 +120,7 @@ def _check_n_dims(n_dims) -> int:
 
 def _check_radius(activation_radius, n_dims: int) -> int:
     radius = check_int(activation_radius, "activation_radius")
-    # The bound is named, as in DESIGN.md: "must be in [0, n_dims]; got 70 for n_dims=64".
+    # The bound is named, as in docs/design.md: "must be in [0, n_dims]; got 70 for n_dims=64".
     if not 0 <= radius <= n_dims:
         raise ValueError(
             f"activation_radius must be in [0, n_dims]; got {radius} for n_dims={n_dims}"

@@ -44,7 +44,7 @@ import numpy as np
 import torch
 from brian2 import Hz, ms
 
-from cerebellum.engines.algorithmic import run_protocol
+from cerebellum.engines import Schedule, simulate
 from cerebellum.presets import poisson_dynamics, preset
 from cerebellum.wiring import sample_wiring
 from models.recall import flip_bits
@@ -73,20 +73,17 @@ mirror_read = mirror.read(queries).numpy()
 # %% [markdown]
 # ## Deterministic mode: weights are the mirror's counters
 #
-# {func}`cerebellum.engines.algorithmic.run_protocol` builds the circuit, writes the patterns (one
-# presentation window each) and reads the queries from the written state.
+# {func}`cerebellum.engines.simulate` runs a {class}`~cerebellum.engines.Schedule` on the engine
+# of the circuit's dynamics mode (here the algorithmic one): it builds the circuit, writes the
+# patterns (one presentation window each) and reads the queries from the written state.
 
 # %%
-result = run_protocol(
-    params,
-    wiring,
-    addresses.numpy(),
-    values.numpy(),
-    [queries.numpy()],
-    rng=np.random.default_rng(streams[2]),
-    pattern_channels=False,
+schedule = Schedule.experiment(
+    addresses.numpy(), values.numpy(), [queries.numpy()], pattern_channels=False
 )
+result = simulate(params, wiring, schedule, rng=np.random.default_rng(streams[2]))
 readout = result.readouts[0]
+pf_weights = result.weights["after"]
 w0 = params.plasticity.pf_weight_initial
 dw = params.plasticity.pf_weight_step
 write_counts = mirror.write_counts.numpy()
@@ -95,10 +92,10 @@ predicted_weights = w0 + dw * (write_counts[:, None] - 2 * counters)
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 ax = axes[0]
-ax.plot(predicted_weights.ravel(), result.pf_weights.ravel(), ".", ms=3, alpha=0.3)
+ax.plot(predicted_weights.ravel(), pf_weights.ravel(), ".", ms=3, alpha=0.3)
 ax.set_xlabel("w0 + dw (c - 2 s) from the mirror's counters")
 ax.set_ylabel("PF -> Purkinje weight in Brian2")
-ax.set_title(f"{result.pf_weights.size} synapses after {N_PATTERNS} writes")
+ax.set_title(f"{pf_weights.size} synapses after {N_PATTERNS} writes")
 ax = axes[1]
 ax.plot(100.0 * mirror_read.ravel(), readout.dcn_rate_hz.ravel(), "o", ms=4)
 ax.plot([0, 100], [0, 100], "k:", lw=1)
@@ -110,9 +107,9 @@ print(f"writes per granule cell: mean {write_counts.mean():.2f}, max {write_coun
 
 # %%
 # Oracle: the mirror. With dw = 1/2 every weight is a multiple of 1/2, so equality is exact.
-np.testing.assert_array_equal(result.pf_weights, predicted_weights)
-np.testing.assert_array_equal(result.write_counts, write_counts)
-np.testing.assert_array_equal(result.counters, counters)
+np.testing.assert_array_equal(pf_weights, predicted_weights)
+np.testing.assert_array_equal(result.weights["write_counts"], write_counts)
+np.testing.assert_array_equal(result.weights["counters"], counters)
 # The read divides two exact sums in another order than the mirror: 1e-9 relative.
 np.testing.assert_allclose(readout.read, mirror_read, rtol=1e-9, atol=1e-12)
 dcn_max = float(params.output.dcn_rate_max / Hz)
@@ -130,15 +127,7 @@ np.testing.assert_allclose(readout.dcn_rate_hz, dcn_max * mirror_read, rtol=1e-9
 window_rows = []
 for window_ms, stream in zip(WINDOWS_MS, streams[3:], strict=True):
     poisson_params = params.replace(dynamics=poisson_dynamics(window_ms * ms))
-    poisson = run_protocol(
-        poisson_params,
-        wiring,
-        addresses.numpy(),
-        values.numpy(),
-        [queries.numpy()],
-        rng=np.random.default_rng(stream),
-        pattern_channels=False,
-    )
+    poisson = simulate(poisson_params, wiring, schedule, rng=np.random.default_rng(stream))
     active = poisson.readouts[0].active_granule
     expected = readout.active_granule
     mismatch = (active != expected).sum() / max(expected.sum(), 1)

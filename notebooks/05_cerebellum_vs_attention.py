@@ -18,7 +18,8 @@
 # its Purkinje inputs are set beside the exact SDM theory ({class}`models.sdm.PatternSDM`) and
 # softmax attention with the fitted $\beta$ ({class}`models.attention.AttentionMemory`;
 # Bricken & Pehlevan 2021). Everything comes from one call of
-# {func}`cerebellum.experiments.compare.run_comparison` — the job behind `cerebellar-sdm compare` — whose
+# {func}`cerebellum.experiments.compare.run_comparison` — the job behind
+# `cerebellar-sdm compare` — whose
 # `results` follow the {doc}`../results_schema`.
 
 # %% tags=["parameters"]

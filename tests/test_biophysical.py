@@ -19,12 +19,13 @@ from cerebellum.biophysical_params import (
     TimingWindowClimbingParams,
 )
 from cerebellum.circuit import build_circuit
+from cerebellum.engines import Schedule, simulate
 from cerebellum.engines.biophysical import (
     BiophysicalProtocol,
     calibrate_golgi,
     mirror_active_fraction,
-    run_biophysical,
 )
+from cerebellum.engines.biophysical_run import BiophysicalEngine
 from cerebellum.params import CircuitParams, DynamicsParams, GranuleLayerParams
 from cerebellum.presets import biophysical_dynamics, preset
 from cerebellum.wiring import sample_wiring
@@ -48,14 +49,21 @@ def _setup(seed: int = 3):
     return params, wiring, patterns, values, rng
 
 
+def _schedule(patterns, values, queries, **options):
+    """Write ``patterns``, then read ``queries``: 4 background presentations and 3 rests
+    before each write (the biophysical protocol's defaults)."""
+    options = {"n_background": 4, "n_rest": 3, **options}
+    return Schedule.experiment(patterns, values, [queries], **options)
+
+
 @pytest.fixture(scope="module")
 def run():
     params, wiring, patterns, values, rng = _setup()
     # Each pattern read 3 times: at 2000 cells a read's two reference channels differ by only
     # ~10 Purkinje spikes, and one tie (an undecodable read) among 4 reads would dominate.
     queries = np.repeat(patterns, 3, axis=0)
-    result = run_biophysical(
-        params, wiring, patterns, values, [queries], rng=rng, n_calibration_steps=5
+    result = simulate(
+        params, wiring, _schedule(patterns, values, queries), rng=rng, n_calibration_steps=5
     )
     return params, wiring, patterns, values, result
 
@@ -120,7 +128,7 @@ def test_rates_of_every_population_lie_in_the_cited_ranges(run):
     # ("tens of Hz"); granule cells sparse: mean rate < 5 Hz in reads and the active fraction
     # within a factor 2 of the calibration target.
     params, _, _, _, result = run
-    rates = result.rates_hz
+    rates = result.details.rates_hz
     for phase in ("background", "read"):
         assert 5 / 1.6 <= rates[phase]["golgi"].mean() <= 30 * 1.6, phase
         assert 5 / 1.6 <= rates[phase]["mli"].mean() <= 30 * 1.6, phase
@@ -140,25 +148,26 @@ def test_complex_spikes_only_during_writes_and_weights_stay_bounded(run):
     # Purkinje cell of each channel whose written bit is 1, none otherwise, none in reads;
     # the rule's hard bounds [0, w_max]; LTD where the climbing fibre always fired.
     params, _, _, values, result = run
+    details = result.details
     cf = params.cells.climbing
     per = params.cells.purkinje.n_per_channel
-    expected = np.zeros_like(result.complex_spike_counts)
+    expected = np.zeros_like(details.complex_spike_counts)
     expected[:, :N_VALUES] = values * cf.n_burst_spikes * per
     expected[np.arange(N_PATTERNS), N_VALUES + np.arange(N_PATTERNS)] = cf.n_burst_spikes * per
-    names = result.channel_names
+    names = details.channel_names
     zero = [k for k, name in enumerate(names) if name.startswith("reference_zero_")]
     one = [k for k, name in enumerate(names) if name.startswith("reference_one_")]
     n_ref = params.cells.purkinje.n_reference_per_kind
     assert len(zero) == len(one) == n_ref and len(names) == N_VALUES + N_PATTERNS + 2 * n_ref
     expected[:, one] = cf.n_burst_spikes * per
-    np.testing.assert_array_equal(result.complex_spike_counts, expected)
-    read_onsets = result.onsets_s["read"]
-    times = result.raster["climbing"]["times_s"]
+    np.testing.assert_array_equal(details.complex_spike_counts, expected)
+    read_onsets = details.onsets_s["read"]
+    times = result.figures["populations"]["raster"]["climbing"]["times_s"]
     for onset in read_onsets:
-        assert not ((times >= onset) & (times < onset + result.presentation_s)).any()
-    after = result.pf_weights_after
+        assert not ((times >= onset) & (times < onset + details.presentation_s)).any()
+    after = result.weights["after"]
     assert after.min() >= 0.0 and after.max() <= cf.w_max
-    np.testing.assert_array_equal(result.pf_weights_before, np.float32(cf.w_initial))
+    np.testing.assert_array_equal(result.weights["before"], np.float32(cf.w_initial))
     assert after[:, one].mean(axis=0).max() < cf.w_initial - 0.005  # references "one": LTD
     assert after[:, zero].mean(axis=0).min() >= cf.w_initial  # references "zero": LTP only
 
@@ -168,11 +177,12 @@ def test_purkinje_and_dcn_spike_and_the_decoded_read_follows_the_mirror(run):
     # Bound: thresholded bits agree on >= 65 % (chance 50 %; measured ~75 % on this 2000-cell
     # preset) and the mean output cosine is >= 0.75 (a constant 1/2 read scores ~0.7).
     _, wiring, patterns, values, result = run
-    assert result.n_spikes["purkinje"] > 0 and result.n_spikes["dcn"] > 0
+    n_spikes = result.counts["n_spikes"]
+    assert n_spikes["purkinje"] > 0 and n_spikes["dcn"] > 0
     mirror = wiring.mirror(N_VALUES)
     mirror.write(torch.as_tensor(patterns), torch.as_tensor(values))
     expected = mirror.read(torch.as_tensor(result.readouts[0].queries)).numpy()
-    decoded = np.nan_to_num(result.read_purkinje[0])
+    decoded = np.nan_to_num(result.details.read_purkinje[0])
     agreement = ((decoded > 0.5) == (expected > 0.5)).mean()
     cosine = (decoded * expected).sum(1) / (
         np.linalg.norm(decoded, axis=1) * np.linalg.norm(expected, axis=1) + 1e-12
@@ -187,22 +197,23 @@ def test_writes_are_spaced_by_rests_beyond_the_ltd_window(run):
     # parallel-fibre spike of one write precedes the next write's climbing-fibre burst by
     # (1 + n_rest) periods + burst_delay - presentation, where the kernel is below 4 %.
     params, _, _, _, result = run
-    period = result.presentation_s + result.gap_s
-    writes = result.onsets_s["write"]
+    details = result.details
+    period = details.presentation_s + details.gap_s
+    writes = details.onsets_s["write"]
     np.testing.assert_allclose(np.diff(writes), 4 * period)
-    rests = result.onsets_s["rest"]
+    rests = details.onsets_s["rest"]
     assert rests.size == 3 * writes.size
     for onset in writes:
         before = rests[(rests < onset) & (rests >= onset - 3.5 * period)]
         np.testing.assert_allclose(before, onset - period * np.array([3, 2, 1]))
     cf = params.cells.climbing
-    shortest = 4 * period + float(cf.burst_delay) - result.presentation_s
+    shortest = 4 * period + float(cf.burst_delay) - details.presentation_s
     kernel = np.exp(-shortest / float(cf.tau_slow)) - np.exp(-shortest / float(cf.tau_fast))
     assert kernel / cf.kernel_peak < 0.04
-    back_to_back = period + float(cf.burst_delay) - result.presentation_s
+    back_to_back = period + float(cf.burst_delay) - details.presentation_s
     kernel = np.exp(-back_to_back / float(cf.tau_slow)) - np.exp(-back_to_back / float(cf.tau_fast))
     assert kernel / cf.kernel_peak > 0.4  # what the rests remove
-    times = result.raster["climbing"]["times_s"]
+    times = result.figures["populations"]["raster"]["climbing"]["times_s"]
     for onset in rests:
         assert not ((times >= onset) & (times < onset + period)).any()
 
@@ -213,7 +224,7 @@ def test_calibration_reports_a_fraction_near_its_target(run):
     # preset's 2000 cells give a per-query spread of ~30 % of the fraction, and the search
     # steps use 8 queries each).
     params, _, _, _, result = run
-    calibration = result.calibration
+    calibration = result.details.calibration
     assert calibration.measured_fraction == pytest.approx(calibration.fractions.mean())
     assert calibration.target_fraction == mirror_active_fraction(params.granule)
     assert calibration.target_fraction / 2 <= calibration.measured_fraction
@@ -271,21 +282,22 @@ def test_bad_input_names_the_field(make, error, field):
 def test_bad_calibration_target_names_the_field():
     # Oracle: the house rule; a target outside (0, 1) is refused before anything is built.
     params, wiring, patterns, values, rng = _setup()
+    schedule = _schedule(patterns, values, patterns)
     for bad in (0.0, 1.0, 1.5, -0.1):
         with pytest.raises(ValueError, match="target_fraction"):
-            run_biophysical(
-                params, wiring, patterns, values, [patterns], rng=rng, target_fraction=bad
-            )
+            simulate(params, wiring, schedule, rng=rng, target_fraction=bad)
     circuit = build_circuit(
         params, wiring, n_values=N_VALUES, n_pattern_channels=N_PATTERNS, rng=rng
     )
     protocol = BiophysicalProtocol(circuit)
     with pytest.raises(ValueError, match="target_fraction"):
         calibrate_golgi(protocol, [np.arange(1), np.arange(1)], target_fraction=2.0)
+    # simulate() picks the engine by dynamics.mode; the biophysical engine itself refuses
+    # another mode.
     with pytest.raises(ValueError, match="mode"):
-        run_biophysical(preset("tiny"), wiring, patterns, values, [patterns], rng=rng)
+        BiophysicalEngine(preset("tiny"), wiring, rng=rng)
     with pytest.raises(ValueError, match="n_rest"):
-        run_biophysical(params, wiring, patterns, values, [patterns], rng=rng, n_rest=-1)
+        simulate(params, wiring, _schedule(patterns, values, patterns, n_rest=-1), rng=rng)
 
 
 def test_decoding_averages_the_reference_channels_of_each_kind(run):
@@ -297,11 +309,11 @@ def test_decoding_averages_the_reference_channels_of_each_kind(run):
     n_ref = params.cells.purkinje.n_reference_per_kind
     assert n_ref > 1  # the default averages several references
     readout = result.readouts[0]
-    zero, one = result.reference_counts_purkinje[0].T
+    zero, one = result.details.reference_counts_purkinje[0].T
     counts = readout.purkinje_input[:, :N_VALUES]
     with np.errstate(invalid="ignore", divide="ignore"):
         by_hand = (counts - zero[:, None]) / (one - zero)[:, None]
-    np.testing.assert_allclose(result.read_purkinje[0], by_hand)
+    np.testing.assert_allclose(result.details.read_purkinje[0], by_hand)
     # The reported references are means of k integer counts: multiples of 1/k.
     np.testing.assert_allclose(zero * n_ref, np.round(zero * n_ref))
     assert (one < zero).all()  # LTD on every write lowers the simple-spike count

@@ -10,7 +10,8 @@ import torch
 from brian2 import ms
 
 from cerebellum.circuit import build_circuit
-from cerebellum.engines.algorithmic import Protocol, run_protocol
+from cerebellum.engines import Schedule, simulate
+from cerebellum.engines.algorithmic import Protocol
 from cerebellum.presets import poisson_dynamics, preset
 from cerebellum.wiring import sample_wiring
 
@@ -40,9 +41,8 @@ def test_default_preset_poisson_read_cosine_at_least_098():
     # <= 0.005 between seeds); the >= 0.011 margin is > 5 such sds.
     params, wiring, addresses, values, queries, rng = _setup("default", 21, 64, 32)
     params = params.replace(dynamics=poisson_dynamics(20 * ms))
-    result = run_protocol(
-        params, wiring, addresses, values, [queries], rng=rng, pattern_channels=False
-    )
+    schedule = Schedule.experiment(addresses, values, [queries], pattern_channels=False)
+    result = simulate(params, wiring, schedule, rng=rng)
     mirror = wiring.mirror(values.shape[1])
     mirror.write(torch.from_numpy(addresses), torch.from_numpy(values))
     expected = mirror.read(torch.from_numpy(queries)).numpy()

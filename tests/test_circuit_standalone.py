@@ -3,7 +3,7 @@
 Oracle: the other engines -- the runtime (numpy) device on the same wiring and seed, and the
 NeuronSDM mirror -- must give identical granule activity, weights and reads. The network is
 the ``tiny`` preset compiled with ``-O0`` so the cold C++ build stays short; the device is
-returned to runtime afterwards (``run_protocol`` calls ``device.reinit()``). The two engines
+returned to runtime afterwards (the algorithmic engine calls ``device.reinit()``). The two engines
 also transmit mossy-fibre spikes differently (numpy: a flag summed over all synapses every
 step; compiled: ``on_pre``, spike by spike), so the comparison checks that both forms agree.
 
@@ -26,7 +26,7 @@ import torch
 from brian2.devices.device import RuntimeDevice
 
 from cerebellum.circuit.build import CACHE_ENV
-from cerebellum.engines.algorithmic import run_protocol
+from cerebellum.engines import Schedule, simulate
 from cerebellum.presets import preset
 from cerebellum.wiring import sample_wiring
 
@@ -48,19 +48,11 @@ def _inputs(seed):
 
 def _check_against_runtime_and_mirror(standalone, seed):
     wiring, addresses, values, query_sets, brian_seed = _inputs(seed)
-    built = run_protocol(
-        standalone, wiring, addresses, values, query_sets, rng=np.random.default_rng(brian_seed)
-    )
+    schedule = Schedule.experiment(addresses, values, query_sets)
+    built = simulate(standalone, wiring, schedule, rng=np.random.default_rng(brian_seed))
     assert isinstance(brian2.get_device(), RuntimeDevice)
-    reference = run_protocol(
-        preset("tiny"),
-        wiring,
-        addresses,
-        values,
-        query_sets,
-        rng=np.random.default_rng(brian_seed),
-    )
-    np.testing.assert_array_equal(built.pf_weights, reference.pf_weights)
+    reference = simulate(preset("tiny"), wiring, schedule, rng=np.random.default_rng(brian_seed))
+    np.testing.assert_array_equal(built.weights["after"], reference.weights["after"])
     mirror = wiring.mirror(3)
     mirror.write(torch.from_numpy(addresses), torch.from_numpy(values))
     for ours, theirs, q in zip(built.readouts, reference.readouts, query_sets, strict=True):

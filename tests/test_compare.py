@@ -203,7 +203,7 @@ def test_strict_exits_nonzero_and_report_says_bug_when_circuit_and_mirror_differ
     def mismatching(circuit_weights, *args, **kwargs):
         return real_check(circuit_weights + 1e-6, *args, **kwargs)
 
-    monkeypatch.setattr(cerebellum.experiments.compare, "exact_check", mismatching)
+    monkeypatch.setattr(cerebellum.experiments.compare.analysis, "exact_check", mismatching)
     out = tmp_path / "run"
     code = cli.main(["compare", *TINY, "--out", str(out), "--strict"])
     assert code == 1
@@ -362,7 +362,7 @@ def test_results_breaking_the_schema_leave_no_run_directory(tmp_path, capsys, mo
 
 @pytest.mark.brian
 def test_comparison_holds_only_plain_arrays(tmp_path):
-    # Oracle: the numpy seam of DESIGN.md -- nothing that leaves run_comparison is a Brian2
+    # Oracle: the numpy seam of docs/design.md -- nothing that leaves run_comparison is a Brian2
     # object (the raster comes from Protocol.raster as numpy arrays and floats).
     comparison = run_comparison(
         CompareConfig(preset="tiny", n_patterns=4, n_queries=2, noise_levels=(0, 2))
@@ -378,5 +378,5 @@ def test_comparison_holds_only_plain_arrays(tmp_path):
     for leaf in leaves(comparison.figure_data):
         assert leaf is None or isinstance(leaf, float | int | str | np.ndarray | tuple), type(leaf)
         assert "brian2" not in type(leaf).__module__
-    raster = comparison.figure_data["raster"]
+    raster = comparison.figure_data["window"]
     assert raster["granule"]["times_s"].dtype == np.float64

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from cerebellum import cli
-from cerebellum.engines.biophysical import LITERATURE_RATES_HZ
 from cerebellum.engines.readout import Readout
+from cerebellum.engines.spiking_analysis import LITERATURE_RATES_HZ
 from cerebellum.experiments.compare import CompareConfig, configure, wire
 from cerebellum.io.report import headline_table
 from cerebellum.io.results_schema import load_results

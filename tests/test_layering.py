@@ -1,4 +1,4 @@
-"""The one-way seam of DESIGN.md section 2: ``models`` never imports Brian2 or ``cerebellum``.
+"""The one-way seam of docs/design.md section 2: ``models`` never imports Brian2 or ``cerebellum``.
 
 Oracle: the contents of ``sys.modules`` in a fresh interpreter after importing every ``models``
 module, subpackages included (a fresh subprocess, so nothing imported by other tests can hide a

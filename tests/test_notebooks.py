@@ -1,4 +1,4 @@
-"""Every notebook runs top to bottom in smoke mode, so none can rot (DESIGN.md section 4).
+"""Every notebook runs top to bottom in smoke mode, so none can rot (docs/design.md section 4).
 
 Each notebook under ``notebooks/`` is a jupytext percent script; it is executed as a plain Python
 script in a fresh interpreter with ``CEREBELLAR_SDM_SMOKE=1`` (small sizes) and the Agg backend.

@@ -6,6 +6,7 @@ arrays handed to ``write_nwb`` (weights and epochs round-trip exactly: HDF5 stor
 is), and the window arithmetic of the protocol (window k spans [k W, (k + 1) W)).
 """
 
+import dataclasses
 import datetime
 import os
 
@@ -17,16 +18,13 @@ pynwb = pytest.importorskip("pynwb")
 
 from pynwb import NWBHDF5IO  # noqa: E402
 
-from cerebellum.circuit import build_circuit  # noqa: E402
+from cerebellum.circuit import build_circuit, window_timing  # noqa: E402
+from cerebellum.engines import CircuitRun, Schedule, simulate  # noqa: E402
 from cerebellum.engines.algorithmic import Protocol  # noqa: E402
-from cerebellum.engines.biophysical import BiophysicalResult  # noqa: E402
+from cerebellum.engines.algorithmic_run import window_epochs  # noqa: E402
+from cerebellum.engines.biophysical_collect import _epochs, _read_rates  # noqa: E402
 from cerebellum.engines.readout import Readout  # noqa: E402
-from cerebellum.io.nwb import (  # noqa: E402
-    biophysical_content,
-    protocol_content,
-    protocol_epochs,
-    write_nwb,
-)
+from cerebellum.io.nwb import run_content, write_nwb  # noqa: E402
 from cerebellum.presets import poisson_dynamics, preset  # noqa: E402
 from cerebellum.wiring import sample_wiring  # noqa: E402
 
@@ -35,8 +33,8 @@ pytestmark = pytest.mark.brian
 N_PATTERNS, N_QUERIES, N_VALUES = 8, 6, 3
 
 
-def _tiny_protocol(seed: int, dynamics=None):
-    """Tiny preset (algorithmic unless ``dynamics``), patterns written; what the tests need."""
+def _tiny_inputs(seed: int, dynamics=None):
+    """Tiny preset (algorithmic unless ``dynamics``): params, wiring, data and Brian2's rng."""
     wiring_seed, data_seed, brian_seed = np.random.SeedSequence(seed).spawn(3)
     params = preset("tiny", dynamics=dynamics)
     generator = torch.Generator().manual_seed(int(wiring_seed.generate_state(1)[0]))
@@ -47,33 +45,42 @@ def _tiny_protocol(seed: int, dynamics=None):
     values = rng.integers(0, 2, (N_PATTERNS, N_VALUES)).astype(np.float64)
     flips = (rng.random((N_QUERIES, n_dims)) < 0.1).astype(np.uint8)
     queries = addresses[rng.integers(0, N_PATTERNS, N_QUERIES)] ^ flips
+    return params, wiring, addresses, values, queries, np.random.default_rng(brian_seed)
+
+
+def _tiny_run(seed: int, dynamics=None):
+    """The circuit's engine on the tiny inputs: write the patterns, read the queries."""
+    params, wiring, addresses, values, queries, rng = _tiny_inputs(seed, dynamics)
+    circuit_run = simulate(
+        params, wiring, Schedule.experiment(addresses, values, [queries]), rng=rng
+    )
+    return circuit_run, params, wiring, addresses
+
+
+def _tiny_protocol(seed: int, dynamics=None):
+    """A Protocol on the tiny inputs with the patterns written (for the timeline checks)."""
+    params, wiring, addresses, values, queries, rng = _tiny_inputs(seed, dynamics)
     circuit = build_circuit(
-        params,
-        wiring,
-        n_values=N_VALUES,
-        n_pattern_channels=N_PATTERNS,
-        rng=np.random.default_rng(brian_seed),
+        params, wiring, n_values=N_VALUES, n_pattern_channels=N_PATTERNS, rng=rng
     )
     protocol = Protocol(circuit)
-    before = protocol.pf_weights()
     protocol.write(addresses, values)
-    return protocol, wiring, addresses, queries, before
+    return protocol, wiring, addresses, queries
 
 
 @pytest.fixture(scope="module")
 def run():
-    protocol, wiring, addresses, queries, before = _tiny_protocol(5)
-    readout = protocol.read(queries)
-    content = protocol_content(protocol, [readout], pf_weights_before=before)
+    circuit_run, params, wiring, addresses = _tiny_run(5)
     return {
-        "protocol": protocol,
+        "params": params,
         "wiring": wiring,
         "addresses": addresses,
-        "readout": readout,
-        "before": before,
-        "after": protocol.pf_weights(),
-        "content": content,
-        "window_s": float(protocol.circuit.window_duration),
+        "readout": circuit_run.readouts[0],
+        "before": circuit_run.weights["before"],
+        "after": circuit_run.weights["after"],
+        "content": run_content(circuit_run),
+        # Window k spans [k W, (k + 1) W), W = K dt (the window layout of cerebellum.circuit).
+        "window_s": window_timing(params).n_steps * float(params.dynamics.dt),
     }
 
 
@@ -119,7 +126,7 @@ def test_granule_spike_counts_per_window_equal_readout_and_mirror(run, nwb_path)
     with NWBHDF5IO(str(nwb_path), "r") as io:
         nwbfile = io.read()
         epochs = _read_epochs(nwbfile)
-        n_granule = run["protocol"].circuit.params.granule.n_neurons
+        n_granule = run["params"].granule.n_neurons
         population = np.asarray(nwbfile.units["population"].data[:]).astype(str)
         assert (population == "granule").sum() == n_granule  # silent cells have rows too
         read_counts = _granule_counts(nwbfile, epochs, "read")
@@ -136,11 +143,14 @@ def test_granule_spike_counts_per_window_equal_readout_and_mirror(run, nwb_path)
 def test_poisson_granule_spike_counts_per_read_window_equal_readout(tmp_path):
     # Oracle: Readout.active_granule of the same Poisson run (granule cells fire at most once,
     # at the window's decision step, whatever the random mossy-fibre spikes were).
-    protocol, _, _, queries, _ = _tiny_protocol(9, dynamics=poisson_dynamics())
-    readout = protocol.read(queries)
+    circuit_run, _, _, _ = _tiny_run(9, dynamics=poisson_dynamics())
+    readout = circuit_run.readouts[0]
+    # A run whose engine took no snapshot before the writes (cpp_standalone) exports "after"
+    # only; the engine's other arrays (write counts, counters) are not weight snapshots.
+    after_only = {key: w for key, w in circuit_run.weights.items() if key != "before"}
     path = write_nwb(
         tmp_path / "poisson.nwb",
-        **protocol_content(protocol, [readout]),
+        **run_content(dataclasses.replace(circuit_run, weights=after_only)),
         session_description="tiny Poisson write + read",
     )
     with NWBHDF5IO(str(path), "r") as io:
@@ -149,7 +159,7 @@ def test_poisson_granule_spike_counts_per_read_window_equal_readout(tmp_path):
         snapshots = list(nwbfile.processing["plasticity"]["pf_purkinje_weights"]["snapshot"][:])
     assert readout.active_granule.any()
     np.testing.assert_array_equal(read_counts, readout.active_granule.astype(np.int64))
-    assert snapshots == ["after"]  # no pf_weights_before given
+    assert snapshots == ["after"]  # no weights["before"] in the run
 
 
 def test_weights_epochs_and_rates_round_trip(run, nwb_path):
@@ -309,22 +319,23 @@ def test_synthetic_arrays_round_trip(tmp_path):
 def test_stale_or_missing_readouts_are_refused():
     # Oracle: the protocol's own timeline -- after a restore and another read, the monitors
     # hold the second read's spikes, so the first Readout no longer describes them.
-    protocol, _, addresses, queries, _ = _tiny_protocol(7)
+    protocol, _, addresses, queries = _tiny_protocol(7)
     protocol.store()
     first = protocol.read(queries)
     protocol.restore()
     second = protocol.read(addresses[:N_QUERIES])
     assert not np.array_equal(first.active_granule, second.active_granule)
     with pytest.raises(ValueError, match=r"readouts\[0\]: its active_granule differs"):
-        protocol_epochs(protocol, [first])
+        window_epochs(protocol, [first])
     with pytest.raises(ValueError, match="patterns were written"):
-        protocol_epochs(protocol, [])
-    epochs = protocol_epochs(protocol, [second])
+        window_epochs(protocol, [])
+    epochs = window_epochs(protocol, [second])
     assert list(epochs["kind"]) == ["write"] * N_PATTERNS + ["read"] * N_QUERIES
 
 
-def test_biophysical_content_exports_what_the_result_holds(tmp_path):
-    # Oracle: the arrays put into a synthetic BiophysicalResult (no biophysical run needed).
+def test_run_content_exports_what_a_biophysical_run_holds(tmp_path):
+    # Oracle: the arrays put into a synthetic CircuitRun (no biophysical run needed), its rates
+    # and epochs made by the biophysical engine's collection from a Readout and the onsets.
     n_granule, n_channels, presentation_s = 4, 2, 0.05
     readout = Readout(
         queries=np.zeros((2, 3), np.uint8),
@@ -339,22 +350,34 @@ def test_biophysical_content_exports_what_the_result_holds(tmp_path):
         pattern_weights=np.zeros((2, 1)),
         query_onset_s=np.array([0.3, 0.4]),
     )
-    fields = dict.fromkeys(BiophysicalResult.__dataclass_fields__)
-    fields.update(
+    observed_s = (0.25, 0.45)
+    circuit_run = CircuitRun(
+        engine="biophysical",
         readouts=[readout],
-        rates_hz={"read": {"granule": np.zeros(n_granule), "dcn": np.zeros(1)}},
-        raster={
-            "granule": {"times_s": np.array([0.31, 0.32]), "cells": np.array([2, 0])},
-            "dcn": {"times_s": np.array([0.33]), "cells": np.array([0])},
+        spikes={
+            "granule": {
+                "times_s": np.array([0.31, 0.32]),
+                "cells": np.array([2, 0]),
+                "n_cells": n_granule,
+                "observed_s": observed_s,
+            },
+            "dcn": {
+                "times_s": np.array([0.33]),
+                "cells": np.array([0]),
+                "n_cells": 1,
+                "observed_s": observed_s,
+            },
         },
-        raster_window_s=(0.25, 0.45),
-        pf_weights_before=np.zeros((n_granule, n_channels)),
-        pf_weights_after=np.full((n_granule, n_channels), 0.5),
-        presentation_s=presentation_s,
-        decode_delay_s=0.01,
-        onsets_s={"write": np.array([0.1, 0.2]), "read": np.array([0.3, 0.4])},
+        rates=_read_rates([readout], 0.01),
+        weights={
+            "before": np.zeros((n_granule, n_channels)),
+            "after": np.full((n_granule, n_channels), 0.5),
+        },
+        epochs=_epochs(
+            {"write": np.array([0.1, 0.2]), "read": np.array([0.3, 0.4])}, presentation_s
+        ),
     )
-    content = biophysical_content(BiophysicalResult(**fields))
+    content = run_content(circuit_run)
     path = write_nwb(tmp_path / "bio.nwb", **content, session_description="synthetic bio")
     with NWBHDF5IO(str(path), "r") as io:
         nwbfile = io.read()

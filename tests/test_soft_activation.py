@@ -64,7 +64,7 @@ def _brute_force_canonical(n_dims, probabilities, t):
 
 @pytest.mark.parametrize("n_dims", [1, 3, 6, 9, 12])
 def test_canonical_curve_matches_brute_force_enumeration(n_dims):
-    # Oracle: enumeration of all 2^n neuron addresses weighted by f (DESIGN.md, n <= 16).
+    # Oracle: enumeration of all 2^n neuron addresses weighted by f (docs/design.md, n <= 16).
     rng = np.random.default_rng(np.random.SeedSequence(1234).spawn(n_dims + 1)[n_dims])
     for _ in range(3):
         curve = _random_curve(rng, n_dims)

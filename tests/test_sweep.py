@@ -243,7 +243,8 @@ def test_a_bad_sweep_file_is_one_line_and_exit_2(tmp_path, capsys, case):
     grid = tmp_path / "bad.toml"
     grid.write_text(text)
     out = tmp_path / "out"
-    # Oracle: DESIGN.md's CLI contract -- bad input is one line on stderr, exit 2, nothing written.
+    # Oracle: docs/design.md's CLI contract -- bad input is one line on stderr, exit 2, nothing
+    # written.
     assert cli.main(["sweep", str(grid), "--out", str(out), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("cerebellar-sdm: error: ")
@@ -255,7 +256,7 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, capsys):
     out = tmp_path / "out"
     argv = ["sweep", "--preset", "tiny", "--out", str(out), "--no-progress"]
     argv += ["--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"]
-    # Oracle: DESIGN.md's CLI contract (port 9, discard, has no scheduler listening).
+    # Oracle: docs/design.md's CLI contract (port 9, discard, has no scheduler listening).
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'" in err

@@ -12,7 +12,7 @@ import torch
 from brian2 import ms
 
 from cerebellum.circuit.transfer import closed_form_curve, count_threshold, measured_curve
-from cerebellum.engines.algorithmic import run_protocol
+from cerebellum.engines import Schedule, simulate
 from cerebellum.params import GranuleLayerParams
 from cerebellum.presets import poisson_dynamics, preset
 from cerebellum.wiring import sample_wiring
@@ -54,15 +54,10 @@ def _measured(params, seed, n_queries):
     n = params.granule.n_dims
     addresses = rng.integers(0, 2, (4, n)).astype(np.uint8)
     queries = rng.integers(0, 2, (n_queries, n)).astype(np.uint8)
-    result = run_protocol(
-        params,
-        wiring,
-        addresses,
-        addresses.astype(float),
-        [queries],
-        rng=np.random.default_rng(brian_seed),
-        pattern_channels=False,
+    schedule = Schedule.experiment(
+        addresses, addresses.astype(float), [queries], pattern_channels=False
     )
+    result = simulate(params, wiring, schedule, rng=np.random.default_rng(brian_seed))
     active = result.readouts[0].active_granule
     return measured_curve(wiring, queries, active, rng=np.random.default_rng(boot_seed))
 

@@ -14,8 +14,8 @@ static array by a line of ``main``, instead of the literal that ``brian2.seed`` 
 ``main.cpp``). A process holds an exclusive lock on the folder it builds in; a second process
 with the same key takes the next free slot (``<key>-1``, ...), so concurrent runs never share a
 folder. The data of a run (``results/``, ``static_arrays/``) is removed when its folder is next
-claimed (and by :func:`cerebellum.engines.algorithmic.run_protocol` right after it has read the
-results); delete the cache folder to reclaim the compiled projects.
+claimed (and by :class:`~cerebellum.engines.algorithmic_run.AlgorithmicEngine` right after it
+has read the results); delete the cache folder to reclaim the compiled projects.
 """
 
 from __future__ import annotations
@@ -360,9 +360,9 @@ def build_circuit(
         Source of the Brian2 seed (Poisson spikes).
     runs : JSON-able, optional
         With ``cpp_standalone``, a description of the runs that will be queued (e.g. the
-        windows of each; :func:`cerebellum.engines.algorithmic.run_protocol` passes them),
-        added to the :func:`structure_key` of the build cache so structures with different run
-        layouts keep separate compiled projects. Ignored at runtime.
+        windows of each; :class:`~cerebellum.engines.algorithmic_run.AlgorithmicEngine` passes
+        them), added to the :func:`structure_key` of the build cache so structures with
+        different run layouts keep separate compiled projects. Ignored at runtime.
 
     Returns
     -------

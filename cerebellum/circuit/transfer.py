@@ -27,6 +27,7 @@ import numpy as np
 
 from cerebellum.params import CircuitParams, DynamicsParams, GranuleLayerParams
 from cerebellum.wiring import Wiring
+from models import theory
 from models.activation import ActivationRule
 from models.soft_activation import (
     ActivationCurve,
@@ -34,7 +35,13 @@ from models.soft_activation import (
     estimate_activation_curve,
 )
 
-__all__ = ["closed_form_curve", "count_threshold", "measured_curve"]
+__all__ = [
+    "activation_of",
+    "closed_form_curve",
+    "count_threshold",
+    "equivalent_radius",
+    "measured_curve",
+]
 
 
 def count_threshold(granule: GranuleLayerParams, dynamics: DynamicsParams) -> float:
@@ -141,3 +148,60 @@ def measured_curve(
         n_resamples=n_resamples,
         rng=rng,
     )
+
+
+def equivalent_radius(granule: GranuleLayerParams) -> int:
+    """The Hamming radius d whose activation probability best matches the granule layer's.
+
+    Parameters
+    ----------
+    granule : GranuleLayerParams
+
+    Returns
+    -------
+    int
+        ``activation_radius`` for the radius rule; otherwise the radius whose activation
+        probability is closest, on a log scale, to ``k / r`` (top-k) or ``2**-n_inputs``
+        (selected coordinates and hyperplanes, for a query with independent fair bits). It is
+        an approximation for those rules: their weights follow other laws.
+    """
+    rule = granule.activation
+    if rule is ActivationRule.RADIUS:
+        return int(granule.activation_radius)
+    if rule is ActivationRule.TOP_K:
+        probability = granule.top_k / granule.n_neurons
+    else:
+        probability = 2.0**-granule.n_inputs
+    return theory.nearest_radius(granule.n_dims, probability)
+
+
+def activation_of(params: CircuitParams) -> dict:
+    """The algorithmic circuit's own activation rule, for the beta prediction.
+
+    Parameters
+    ----------
+    params : CircuitParams
+
+    Returns
+    -------
+    dict
+        ``label``, ``curve`` (the rule's curve, or for top-k the equivalent-radius ball, an
+        approximation) and ``closed_form`` (:func:`closed_form_curve`; None for top-k).
+    """
+    g = params.granule
+    closed_form = closed_form_curve(params)
+    curve = closed_form
+    if curve is None:  # top-k: a competition, not a per-cell curve
+        d_eff = equivalent_radius(g)
+        curve = ActivationCurve.hard_threshold(g.n_dims, d_eff)
+        label = (
+            f"equivalent-radius Hamming ball d = {d_eff} (an approximation: top-k has no "
+            "per-cell activation curve)"
+        )
+    elif params.dynamics.mode == "poisson":
+        label = "Bernoulli-count closed form of the Poisson mode"
+    elif g.activation is ActivationRule.RADIUS:
+        label = f"Hamming ball of radius d = {g.activation_radius}"
+    else:
+        label = f"{g.activation.description} (K = {g.n_inputs})"
+    return {"label": label, "curve": curve, "closed_form": closed_form}

@@ -11,7 +11,7 @@ modules (Brian2, torch) are imported inside the subcommand that needs them, so
 library becomes one line ``cerebellar-sdm: error: <message>`` on stderr and exit code 2;
 argparse errors also exit 2.
 
-Guard rails (DESIGN.md, CLI): ``theory`` and ``compare`` estimate their memory and time from
+Guard rails (docs/design.md, CLI): ``theory`` and ``compare`` estimate their memory and time from
 the sizes before anything is allocated (:mod:`cerebellum.experiments.resources`) and refuse, with
 one line naming the size, the estimate and the limit, a job that cannot fit in the available
 memory (``--memory-limit`` or ``CEREBELLAR_SDM_MEMORY_LIMIT`` override the detected limit); sizes

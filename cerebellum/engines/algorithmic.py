@@ -14,30 +14,23 @@ same written state; :meth:`Protocol.store` / :meth:`Protocol.restore` (runtime d
 rewind the clock, the monitors and Brian2's random state so a read can be repeated exactly;
 :meth:`Protocol.frozen_reader` packages that as a reader that always reads the stored state
 (for iterated recall). :meth:`Protocol.raster` hands the spikes and rates of chosen windows
-over as plain numpy arrays. With ``cpp_standalone`` nothing runs until :func:`run_protocol`
+over as plain numpy arrays. With ``cpp_standalone`` nothing runs until the engine
+(:class:`~cerebellum.engines.algorithmic_run.AlgorithmicEngine`)
 builds the project once.
 """
 
 from __future__ import annotations
 
-import gc
-import shutil
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
-import brian2
 import numpy as np
 from brian2 import TimedArray, second
 
-from cerebellum.circuit import Circuit, build_circuit
-from cerebellum.circuit.build import release_standalone_directory
+from cerebellum.circuit import Circuit
 from cerebellum.engines.readout import Readout, as_numpy, binary_matrix, value_matrix
-from cerebellum.params import CircuitParams
-from cerebellum.wiring import Wiring
 from models.validation import check_int, check_real
 
-__all__ = ["FrozenReader", "Protocol", "ProtocolResult", "run_protocol", "run_report_options"]
+__all__ = ["FrozenReader", "Protocol", "run_report_options"]
 
 
 def run_report_options(report, report_period: float) -> dict:
@@ -194,7 +187,8 @@ class Protocol:
         """
         if self.circuit.standalone:
             raise ValueError(
-                "device: read() needs the runtime device; with cpp_standalone use run_protocol"
+                "device: read() needs the runtime device; with cpp_standalone use the engine "
+                "(cerebellum.engines.simulate)"
             )
         start, bits = self.schedule_read(queries)
         return self.collect(start, bits)
@@ -439,154 +433,3 @@ class FrozenReader:
         """
         self.protocol.restore(self.snapshot)
         return self.protocol.read(as_numpy("queries", queries)).read
-
-
-@dataclass(frozen=True)
-class ProtocolResult:
-    """Everything :func:`run_protocol` measured.
-
-    Attributes
-    ----------
-    readouts : list of Readout
-        One per query set, each read from the same written state.
-    pf_weights : ndarray of shape (n_neurons, n_channels)
-    write_counts : ndarray of shape (n_neurons,)
-    counters : ndarray of shape (n_neurons, n_channels)
-    timings_s : dict of str to float
-        Wall-clock seconds: ``build`` (network construction), then at runtime ``write`` and
-        ``read`` (all query sets), or with cpp_standalone ``device_build`` (code generation,
-        compilation and run), ``device_compile`` (``make`` alone: near 0 when the build cache
-        already holds this structure, see :mod:`cerebellum.circuit.build`) and
-        ``device_run`` (the simulation alone, as timed by Brian2).
-    circuit : Circuit
-        The circuit that was run; at runtime its monitors hold the raw spikes (with
-        cpp_standalone they are released when the device is reset after the run).
-    """
-
-    readouts: list[Readout]
-    pf_weights: np.ndarray
-    write_counts: np.ndarray
-    counters: np.ndarray
-    timings_s: dict[str, float]
-    circuit: Circuit
-
-
-def run_protocol(
-    params: CircuitParams,
-    wiring: Wiring,
-    addresses,
-    values,
-    query_sets: list,
-    *,
-    rng: np.random.Generator,
-    pattern_channels: bool = True,
-) -> ProtocolResult:
-    """Build the circuit, write the patterns, read every query set from the written state.
-
-    Works on both devices: at runtime it stores the state after the writes and restores it
-    before each query set; with ``cpp_standalone`` it queues everything, builds and runs the
-    project once, then returns the device to runtime.
-
-    Parameters
-    ----------
-    params : CircuitParams
-    wiring : Wiring
-    addresses : ndarray of shape (n_patterns, n_dims), {0, 1}
-    values : ndarray of shape (n_patterns, n_values), float
-    query_sets : list of ndarray of shape (n_queries, n_dims), {0, 1}
-    rng : numpy.random.Generator
-        Seeds Brian2 (Poisson spikes).
-    pattern_channels : bool
-        Add one one-hot Purkinje channel per pattern (pattern weights in the readouts).
-
-    Returns
-    -------
-    ProtocolResult
-    """
-    if not isinstance(query_sets, list | tuple):
-        raise TypeError(f"query_sets must be a list of arrays; got {type(query_sets).__name__}")
-    values_np = as_numpy("values", values)
-    if values_np.ndim != 2:
-        raise ValueError(f"values must have shape (n_patterns, n_values); got {values_np.shape}")
-    if not isinstance(params, CircuitParams):
-        raise TypeError(f"params must be a CircuitParams; got {type(params).__name__}")
-    if params.device.device == "runtime":
-        return _run_runtime(params, wiring, addresses, values_np, query_sets, rng, pattern_channels)
-    compile_args = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
-    project_dir = None
-    # Brian2 numbers the names it derives (code objects, TimedArrays) past those of the Brian2
-    # objects still alive in the process, and a renamed file is recompiled: drop unreachable
-    # ones so that the same structure generates the same files (a circuit still referenced,
-    # e.g. a kept ProtocolResult, costs a partial recompile, never a wrong result).
-    gc.collect()
-    try:
-        timings: dict[str, float] = {}
-        # The windows of each run fix the generated code (run durations, TimedArray shapes):
-        # part of the build-cache key.
-        runs = [len(as_numpy("addresses", addresses)), *(len(q) for q in query_sets)]
-        protocol = _built_protocol(
-            params, wiring, values_np, pattern_channels, rng, timings, runs=runs
-        )
-        protocol.write(addresses, values_np)
-        scheduled = [protocol.schedule_read(queries) for queries in query_sets]
-        device = brian2.get_device()
-        project_dir = device.project_dir
-        clock = time.perf_counter()
-        device.build(run=True, compile=True, directory=project_dir)
-        timings["device_build"] = time.perf_counter() - clock
-        timings["device_compile"] = float(device.timers["compile"]["make"] or 0.0)
-        timings["device_run"] = float(getattr(device, "_last_run_time", float("nan")))
-        readouts = [protocol.collect(start, bits) for start, bits in scheduled]
-        return _result(protocol, readouts, timings)
-    finally:
-        # Always leave Brian2 on the runtime device, even if building failed.
-        brian2.device.reinit()
-        brian2.set_device("runtime")
-        brian2.prefs.codegen.cpp.extra_compile_args_gcc = compile_args
-        if project_dir is not None and not params.device.build_directory:
-            # A cached project keeps its code and binary; this run's data is read.
-            for data in ("results", "static_arrays"):
-                shutil.rmtree(Path(project_dir) / data, ignore_errors=True)
-        release_standalone_directory()
-
-
-def _built_protocol(params, wiring, values, pattern_channels, rng, timings, runs=None):
-    """Build the circuit for ``values`` (one-hot pattern channels if asked), timing the build."""
-    clock = time.perf_counter()
-    circuit = build_circuit(
-        params,
-        wiring,
-        n_values=values.shape[1],
-        n_pattern_channels=values.shape[0] if pattern_channels else 0,
-        rng=rng,
-        runs=runs,
-    )
-    timings["build"] = time.perf_counter() - clock
-    return Protocol(circuit)
-
-
-def _result(protocol: Protocol, readouts: list[Readout], timings: dict) -> ProtocolResult:
-    return ProtocolResult(
-        readouts,
-        protocol.pf_weights(),
-        protocol.write_counts(),
-        protocol.counters(),
-        timings,
-        protocol.circuit,
-    )
-
-
-def _run_runtime(params, wiring, addresses, values, query_sets, rng, pattern_channels):
-    timings: dict[str, float] = {}
-    protocol = _built_protocol(params, wiring, values, pattern_channels, rng, timings)
-    clock = time.perf_counter()
-    protocol.write(addresses, values)
-    protocol.store("written")
-    timings["write"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    readouts = []
-    for queries in query_sets:
-        protocol.restore("written")
-        readouts.append(protocol.read(queries))
-    timings["read"] = time.perf_counter() - clock
-    return _result(protocol, readouts, timings)

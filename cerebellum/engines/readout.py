@@ -1,4 +1,5 @@
-"""What leaves Brian2: plain numpy arrays in SI floats (DESIGN.md section 2, "the seam is numpy").
+"""What leaves Brian2: plain numpy arrays in SI floats (docs/design.md section 2, "the seam is
+numpy").
 
 A :class:`Readout` holds, for each of ``q`` queries read from the circuit:
 

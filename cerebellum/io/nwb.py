@@ -1,13 +1,10 @@
 """A run's spikes, rates, PF -> Purkinje weights and presentations in NWB (Neurodata Without
 Borders).
 
-:func:`write_nwb` takes plain numpy arrays (DESIGN.md section 2: the seam is numpy) and writes
+:func:`write_nwb` takes plain numpy arrays (docs/design.md section 2: the seam is numpy) and writes
 one NWB 2 file with pynwb (Rübel et al. 2022; the ``nwb`` extra:
-``pip install 'cerebellar-sdm[nwb]'``). The extractors turn a run into those arrays:
-:func:`protocol_spikes`, :func:`protocol_rates`, :func:`protocol_epochs` and
-:func:`protocol_content` for the algorithmic and Poisson circuits driven by a
-:class:`~cerebellum.engines.algorithmic.Protocol`; :func:`biophysical_content` for a
-:class:`~cerebellum.engines.biophysical.BiophysicalResult`.
+``pip install 'cerebellar-sdm[nwb]'``). :func:`run_content` takes them from any engine's
+:class:`~cerebellum.engines.base.CircuitRun`; this module imports no engine.
 
 The file's layout:
 
@@ -42,12 +39,12 @@ The file is written atomically: to a temporary file in the target's directory, t
 :func:`os.replace`; if anything fails, the temporary file is removed and a file already at the
 path is left as it was.
 
-What the biophysical export holds: :func:`biophysical_content` exports what a
-``BiophysicalResult`` keeps -- the spikes of every population only inside ``raster_window_s``
-(its ``raster``; every unit's ``obs_intervals`` says so), the Purkinje and DCN rates of every
-read presentation (per channel, from the readouts), the PF -> Purkinje weights before the
-writes and after the reads, and every presentation. ``BiophysicalResult`` keeps no whole-run
-spike trains.
+What a run exports: the algorithmic engine, the spikes its monitors hold right after the reads
+(the granule layer, and the mossy fibres where simulated), the window-end Purkinje and DCN
+rates and one epoch per write and read window; the biophysical engine, every spike of every
+population over the whole run, the Purkinje and DCN rates of every read presentation (per
+channel, in the decoding window) and every presentation (background, calibration, rest,
+write, read). Both export the PF -> Purkinje weights before the writes and after the reads.
 
 References
 ----------
@@ -70,14 +67,7 @@ import numpy as np
 
 from models.validation import check_int
 
-__all__ = [
-    "biophysical_content",
-    "protocol_content",
-    "protocol_epochs",
-    "protocol_rates",
-    "protocol_spikes",
-    "write_nwb",
-]
+__all__ = ["run_content", "write_nwb"]
 
 #: ``NWBFile`` fields that ``metadata`` may set: text fields, then lists of text.
 _TEXT_METADATA = (
@@ -412,6 +402,112 @@ def _epochs(epochs, time_intervals, vector_data, vector_index, element_identifie
     )
 
 
+def _check_inputs(path, spikes, rates, weights, epochs, metadata, description, identifier):
+    """Every argument of :func:`write_nwb`, checked in order, before anything is written.
+
+    Returns ``{"target", "spikes", "rates", "weights", "epochs", "fields"}`` (``rates`` empty
+    and ``weights``, ``epochs`` None when not given; ``fields``: the ``NWBFile`` metadata).
+    """
+    checked = {
+        "target": _check_path(path),
+        "spikes": _check_spikes(spikes),
+        "rates": _check_rates(rates) if rates is not None else [],
+        "weights": _check_weights(weights) if weights is not None else None,
+        "epochs": _check_epochs(epochs) if epochs is not None else None,
+    }
+    if not isinstance(description, str) or not description.strip():
+        raise ValueError(f"session_description must be a non-empty str; got {description!r}")
+    if identifier is not None and (not isinstance(identifier, str) or not identifier):
+        raise ValueError(f"identifier must be a non-empty str or None; got {identifier!r}")
+    checked["fields"] = _check_metadata(metadata) if metadata is not None else {}
+    observed = [item[4] is None for item in checked["spikes"]]
+    if any(observed) and not all(observed):
+        raise ValueError(
+            "spikes: give observed_s for every population or for none (one units table)"
+        )
+    return checked
+
+
+def _build_nwbfile(checked: dict[str, Any], session_description: str, identifier: str | None):
+    """The in-memory ``NWBFile`` of the inputs :func:`_check_inputs` checked."""
+    try:
+        from hdmf.common import DynamicTable, ElementIdentifiers, VectorData, VectorIndex
+        from pynwb import NWBFile, TimeSeries
+        from pynwb.epoch import TimeIntervals
+        from pynwb.misc import Units
+    except ImportError as error:  # pragma: no cover - the nwb extra is installed by make test
+        raise ImportError("write_nwb needs pynwb: pip install 'cerebellar-sdm[nwb]'") from error
+    fields = checked["fields"]
+    fields.setdefault("session_start_time", datetime.datetime.now(datetime.UTC))
+    nwbfile = NWBFile(
+        session_description=session_description,
+        identifier=identifier or str(uuid.uuid4()),
+        **fields,
+    )
+    nwbfile.units = _units(checked["spikes"], Units, VectorData, VectorIndex, ElementIdentifiers)
+    if checked["rates"]:
+        module = nwbfile.create_processing_module("rates", "firing rates per population (Hz)")
+        for population, times, rate, description in checked["rates"]:
+            module.add(
+                TimeSeries(
+                    name=population, data=rate, unit="Hz", timestamps=times, description=description
+                )
+            )
+    if checked["weights"] is not None:
+        names, stacked = checked["weights"]
+        module = nwbfile.create_processing_module(
+            "plasticity", "parallel fibre -> Purkinje synaptic weights"
+        )
+        module.add(
+            DynamicTable(
+                name="pf_purkinje_weights",
+                description="PF -> Purkinje weight snapshots, one row each (dimensionless)",
+                id=ElementIdentifiers(name="id", data=np.arange(len(names))),
+                columns=[
+                    VectorData(
+                        name="snapshot",
+                        description="when the snapshot was taken",
+                        data=np.asarray(names, dtype=object),
+                    ),
+                    VectorData(
+                        name="weight",
+                        description="w[granule cell, Purkinje channel]",
+                        data=stacked,
+                    ),
+                ],
+            )
+        )
+    if checked["epochs"] is not None:
+        nwbfile.epochs = _epochs(
+            checked["epochs"], TimeIntervals, VectorData, VectorIndex, ElementIdentifiers
+        )
+    return nwbfile
+
+
+def _write_atomically(nwbfile, target: Path) -> Path:
+    """Write to a hidden ``.partial.nwb`` file beside ``target``, then move it onto ``target``.
+
+    A hidden name in the same directory (:func:`os.replace` is atomic within one file system)
+    that ends in .nwb, as pynwb recommends. If anything fails, the temporary file is removed
+    and a file already at ``target`` is left as it was.
+    """
+    from pynwb import NWBHDF5IO
+
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".partial.nwb", dir=target.parent
+    )
+    os.close(descriptor)
+    try:
+        with NWBHDF5IO(temporary, mode="w") as io:
+            io.write(nwbfile)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return target
+
+
 def write_nwb(
     path: str | os.PathLike,
     *,
@@ -468,363 +564,40 @@ def write_nwb(
     ImportError
         Without pynwb (the ``nwb`` extra).
     """
-    target = _check_path(path)
-    checked_spikes = _check_spikes(spikes)
-    checked_rates = _check_rates(rates) if rates is not None else []
-    checked_weights = _check_weights(weights) if weights is not None else None
-    checked_epochs = _check_epochs(epochs) if epochs is not None else None
-    if not isinstance(session_description, str) or not session_description.strip():
-        raise ValueError(
-            f"session_description must be a non-empty str; got {session_description!r}"
-        )
-    if identifier is not None and (not isinstance(identifier, str) or not identifier):
-        raise ValueError(f"identifier must be a non-empty str or None; got {identifier!r}")
-    fields = _check_metadata(metadata) if metadata is not None else {}
-    observed = [item[4] is None for item in checked_spikes]
-    if any(observed) and not all(observed):
-        raise ValueError(
-            "spikes: give observed_s for every population or for none (one units table)"
-        )
-
-    try:
-        from hdmf.common import DynamicTable, ElementIdentifiers, VectorData, VectorIndex
-        from pynwb import NWBHDF5IO, NWBFile, TimeSeries
-        from pynwb.epoch import TimeIntervals
-        from pynwb.misc import Units
-    except ImportError as error:  # pragma: no cover - the nwb extra is installed by make test
-        raise ImportError("write_nwb needs pynwb: pip install 'cerebellar-sdm[nwb]'") from error
-
-    fields.setdefault("session_start_time", datetime.datetime.now(datetime.UTC))
-    nwbfile = NWBFile(
-        session_description=session_description,
-        identifier=identifier or str(uuid.uuid4()),
-        **fields,
+    checked = _check_inputs(
+        path, spikes, rates, weights, epochs, metadata, session_description, identifier
     )
-    nwbfile.units = _units(checked_spikes, Units, VectorData, VectorIndex, ElementIdentifiers)
-    if checked_rates:
-        module = nwbfile.create_processing_module("rates", "firing rates per population (Hz)")
-        for population, times, rate, description in checked_rates:
-            module.add(
-                TimeSeries(
-                    name=population, data=rate, unit="Hz", timestamps=times, description=description
-                )
-            )
-    if checked_weights is not None:
-        names, stacked = checked_weights
-        module = nwbfile.create_processing_module(
-            "plasticity", "parallel fibre -> Purkinje synaptic weights"
-        )
-        module.add(
-            DynamicTable(
-                name="pf_purkinje_weights",
-                description="PF -> Purkinje weight snapshots, one row each (dimensionless)",
-                id=ElementIdentifiers(name="id", data=np.arange(len(names))),
-                columns=[
-                    VectorData(
-                        name="snapshot",
-                        description="when the snapshot was taken",
-                        data=np.asarray(names, dtype=object),
-                    ),
-                    VectorData(
-                        name="weight",
-                        description="w[granule cell, Purkinje channel]",
-                        data=stacked,
-                    ),
-                ],
-            )
-        )
-    if checked_epochs is not None:
-        nwbfile.epochs = _epochs(
-            checked_epochs, TimeIntervals, VectorData, VectorIndex, ElementIdentifiers
-        )
-
-    # A hidden name in the same directory (os.replace is atomic within one file system) that
-    # ends in .nwb, as pynwb recommends.
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".partial.nwb", dir=target.parent
-    )
-    os.close(descriptor)
-    try:
-        with NWBHDF5IO(temporary, mode="w") as io:
-            io.write(nwbfile)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    return target
+    nwbfile = _build_nwbfile(checked, session_description, identifier)
+    return _write_atomically(nwbfile, checked["target"])
 
 
-# -- extractors: Protocol (algorithmic and Poisson circuits) ------------------------------------
+# -- the engines' result -------------------------------------------------------------------------
 
 
-def _check_protocol(protocol: Any):
-    from cerebellum.engines.algorithmic import Protocol
+def run_content(run) -> dict[str, Any]:
+    """``spikes``, ``rates``, ``weights``, ``epochs`` of a circuit run, for :func:`write_nwb`.
 
-    if not isinstance(protocol, Protocol):
-        raise TypeError(f"protocol must be a Protocol; got {type(protocol).__name__}")
-    if protocol.circuit.standalone:
-        raise ValueError(
-            "protocol: the NWB export reads the monitors at runtime; got cpp_standalone"
-        )
-    return protocol
-
-
-def _elapsed_s(protocol) -> float:
-    return float(protocol.circuit.network.t)
-
-
-def protocol_spikes(protocol) -> dict[str, dict[str, Any]]:
-    """The spikes of every ``SpikeMonitor`` of the protocol's circuit, as :func:`write_nwb` takes.
-
-    In the algorithmic and Poisson circuits that is the granule layer (monitor
-    ``granule_spikes``); a cell model whose builder adds spike monitors adds its populations.
-    The monitors hold the circuit's current timeline: :meth:`Protocol.restore
-    <cerebellum.engines.algorithmic.Protocol.restore>` rewinds them, so export before a later restore.
+    Every engine fills these fields of its :class:`~cerebellum.engines.base.CircuitRun` in
+    the form :func:`write_nwb` takes; the weight snapshots exported are ``before`` (the
+    writes; absent where the engine took none) and ``after`` (the reads).
 
     Parameters
     ----------
-    protocol : Protocol
-        Runtime device.
-
-    Returns
-    -------
-    dict of str to dict
-        ``{population: {"times_s", "cells", "n_cells", "observed_s"}}``, keyed by the Brian2
-        group's name; ``observed_s`` is ``(0, t)`` with ``t`` the simulated time.
-    """
-    import brian2
-
-    protocol = _check_protocol(protocol)
-    elapsed = _elapsed_s(protocol)
-    spikes = {}
-    for monitor in protocol.circuit.monitors.values():
-        if not isinstance(monitor, brian2.SpikeMonitor):
-            continue
-        spikes[monitor.source.name] = {
-            "times_s": np.asarray(monitor.t_, dtype=np.float64).copy(),
-            "cells": np.asarray(monitor.i, dtype=np.int64).copy(),
-            "n_cells": int(len(monitor.source)),
-            "observed_s": (0.0, elapsed),
-        }
-    return spikes
-
-
-def protocol_rates(protocol) -> dict[str, dict[str, Any]]:
-    """Window-end rates of every monitored population with a ``rate`` (Purkinje, DCN).
-
-    Parameters
-    ----------
-    protocol : Protocol
-        Runtime device.
-
-    Returns
-    -------
-    dict of str to dict
-        ``{population: {"times_s": (n_windows,), "rate_hz": (n_windows, n_cells),
-        "description"}}``, one row per window end (the window's last time step); NaN for a
-        cell not recorded at a window end.
-    """
-    import brian2
-
-    protocol = _check_protocol(protocol)
-    rates = {}
-    for monitor in protocol.circuit.monitors.values():
-        if isinstance(monitor, brian2.SpikeMonitor) or not isinstance(monitor, brian2.EventMonitor):
-            continue
-        if "rate" not in monitor.record_variables:
-            continue
-        times = np.asarray(monitor.t_, dtype=np.float64)
-        cells = np.asarray(monitor.i, dtype=np.int64)
-        values = np.asarray(monitor.variables["rate"].get_value(), dtype=np.float64)
-        window_ends, row = np.unique(times, return_inverse=True)
-        grid = np.full((window_ends.size, len(monitor.source)), np.nan)
-        grid[row, cells] = values
-        population = monitor.source.name
-        rates[population] = {
-            "times_s": window_ends,
-            "rate_hz": grid,
-            "description": (
-                f"rate of every {population} cell at the end of each presentation window (Hz)"
-            ),
-        }
-    return rates
-
-
-def protocol_epochs(protocol, readouts) -> dict[str, np.ndarray]:
-    """Every window simulated so far as an epoch: ``read`` for the windows of ``readouts``.
-
-    A :class:`~cerebellum.engines.algorithmic.Protocol` keeps no log of which windows wrote, so the
-    windows that no readout names are labelled ``write``; that is checked: their number must
-    be the number of patterns written, and every readout's ``active_granule`` must equal the
-    granule spikes the monitors hold now in its windows (a restore followed by other reads
-    replaces them: export right after the read).
-
-    Parameters
-    ----------
-    protocol : Protocol
-        Runtime device.
-    readouts : list of Readout
-        The reads of the current timeline, e.g. ``[protocol.read(queries)]``.
-
-    Returns
-    -------
-    dict
-        ``start_s``, ``stop_s`` (s), ``kind`` (``write`` or ``read``) and ``index`` (pattern
-        number for a write, query number within its readout for a read), one row per window.
-    """
-    from cerebellum.engines.readout import Readout
-
-    protocol = _check_protocol(protocol)
-    if not isinstance(readouts, list | tuple):
-        raise TypeError(f"readouts must be a list of Readout; got {type(readouts).__name__}")
-    circuit = protocol.circuit
-    window_s = float(circuit.window_duration)
-    n_windows = int(round(_elapsed_s(protocol) / window_s))
-    kind = np.full(n_windows, "write", dtype=object)
-    index = np.zeros(n_windows, dtype=np.int64)
-    granule = circuit.monitors["granule_spikes"]
-    dt = float(circuit.params.dynamics.dt)
-    spike_window = np.floor(np.asarray(granule.t_) / dt + 0.5).astype(np.int64)
-    spike_window //= circuit.timing.n_steps
-    spike_cells = np.asarray(granule.i, dtype=np.int64)
-    for number, readout in enumerate(readouts):
-        name = f"readouts[{number}]"
-        if not isinstance(readout, Readout):
-            raise TypeError(f"{name} must be a Readout; got {type(readout).__name__}")
-        windows = np.round(readout.query_onset_s / window_s).astype(np.int64)
-        if readout.n_queries and (windows.min() < 0 or windows.max() >= n_windows):
-            raise ValueError(
-                f"{name}: its windows {windows.min()}..{windows.max()} lie outside the "
-                f"{n_windows} windows simulated"
-            )
-        if np.any(kind[windows] == "read"):
-            raise ValueError(f"{name}: its windows overlap an earlier readout's")
-        query_of_window = np.full(n_windows + 1, -1)
-        query_of_window[windows] = np.arange(windows.size)
-        query = query_of_window[np.clip(spike_window, -1, n_windows)]
-        active = np.zeros(readout.active_granule.shape, dtype=bool)
-        active[query[query >= 0], spike_cells[query >= 0]] = True
-        if not np.array_equal(active, readout.active_granule):
-            raise ValueError(
-                f"{name}: its active_granule differs from the granule spikes the monitors "
-                "hold now in its windows (a restore and another read replaced them); export "
-                "right after the read"
-            )
-        kind[windows] = "read"
-        index[windows] = np.arange(windows.size)
-    writes = kind == "write"
-    if int(writes.sum()) != protocol.n_written:
-        raise ValueError(
-            f"readouts: {int(writes.sum())} windows are named by no readout but "
-            f"{protocol.n_written} patterns were written; pass every read of the timeline"
-        )
-    index[writes] = np.arange(int(writes.sum()))
-    start = np.arange(n_windows) * window_s
-    return {"start_s": start, "stop_s": start + window_s, "kind": kind, "index": index}
-
-
-def protocol_content(protocol, readouts, *, pf_weights_before=None) -> dict[str, Any]:
-    """``spikes``, ``rates``, ``weights``, ``epochs`` of a protocol run, for :func:`write_nwb`.
-
-    Parameters
-    ----------
-    protocol : Protocol
-        Runtime device, right after the reads of ``readouts``.
-    readouts : list of Readout
-        See :func:`protocol_epochs`.
-    pf_weights_before : ndarray of shape (n_neurons, n_channels), optional
-        :meth:`Protocol.pf_weights <cerebellum.engines.algorithmic.Protocol.pf_weights>` taken before the
-        writes; the snapshot ``before``. ``after`` is the weights now.
+    run : CircuitRun
 
     Returns
     -------
     dict
         Keyword arguments of :func:`write_nwb`:
-        ``write_nwb(path, **protocol_content(...), session_description=...)``.
+        ``write_nwb(path, **run_content(run), session_description=...)``.
     """
-    weights = {}
-    if pf_weights_before is not None:
-        weights["before"] = pf_weights_before
-    weights["after"] = _check_protocol(protocol).pf_weights()
-    return {
-        "spikes": protocol_spikes(protocol),
-        "rates": protocol_rates(protocol),
-        "weights": weights,
-        "epochs": protocol_epochs(protocol, readouts),
-    }
-
-
-# -- extractor: BiophysicalResult ---------------------------------------------------------------
-
-
-def biophysical_content(result) -> dict[str, Any]:
-    """``spikes``, ``rates``, ``weights``, ``epochs`` of a biophysical run, for :func:`write_nwb`.
-
-    Exports every spike of the run (``spike_trains``; a result without them gives the spikes
-    inside ``raster_window_s`` only), the span marked as each unit's observation interval.
-
-    Parameters
-    ----------
-    result : BiophysicalResult
-
-    Returns
-    -------
-    dict
-        Keyword arguments of :func:`write_nwb`. ``rates``: ``purkinje`` and ``dcn`` per read
-        presentation (all query sets, in time order), one column per channel (value, then
-        probe), the mean rate per cell of the channel in the decoding window; timestamps are
-        the presentation onsets. ``epochs``: every ``background``, ``calibration``, ``rest``,
-        ``write`` and ``read`` presentation, ``presentation_s`` long.
-    """
-    from cerebellum.engines.biophysical import BiophysicalResult
-
-    if not isinstance(result, BiophysicalResult):
-        raise TypeError(f"result must be a BiophysicalResult; got {type(result).__name__}")
-    window = tuple(float(edge) for edge in result.raster_window_s)
-    source = result.raster
-    if result.spike_trains:  # the whole run
-        source, window = result.spike_trains, (0.0, float(result.simulated_s))
-    spikes = {}
-    for population, raster in source.items():
-        spikes[population] = {
-            "times_s": np.asarray(raster["times_s"], dtype=np.float64),
-            "cells": np.asarray(raster["cells"], dtype=np.int64),
-            "n_cells": int(np.asarray(result.rates_hz["read"][population]).size),
-            "observed_s": window,
-        }
-    rates = {}
-    if result.readouts:
-        onsets = np.concatenate([readout.query_onset_s for readout in result.readouts])
-        order = np.argsort(onsets, kind="stable")
-        for population, field in (("purkinje", "purkinje_rate_hz"), ("dcn", "dcn_rate_hz")):
-            stacked = np.concatenate([getattr(readout, field) for readout in result.readouts])
-            rates[population] = {
-                "times_s": onsets[order],
-                "rate_hz": stacked[order],
-                "description": (
-                    f"mean rate per {population} cell of each channel (value, then probe) in the "
-                    f"decoding window of each read presentation, from "
-                    f"{result.decode_delay_s} s after the onset (Hz); timestamps: the onsets"
-                ),
-            }
-    kinds, starts, numbers = [], [], []
-    for kind, onsets in result.onsets_s.items():
-        onsets = np.asarray(onsets, dtype=np.float64)
-        kinds += [kind] * onsets.size
-        starts.append(onsets)
-        numbers.append(np.arange(onsets.size))
-    start = np.concatenate(starts) if starts else np.zeros(0)
-    order = np.argsort(start, kind="stable")
-    epochs = {
-        "start_s": start[order],
-        "stop_s": start[order] + float(result.presentation_s),
-        "kind": np.asarray(kinds, dtype=object)[order],
-        "index": (np.concatenate(numbers) if numbers else np.zeros(0, np.int64))[order],
-    }
-    return {
-        "spikes": spikes,
-        "rates": rates,
-        "weights": {"before": result.pf_weights_before, "after": result.pf_weights_after},
-        "epochs": epochs,
-    }
+    for name in ("spikes", "rates", "weights", "epochs"):
+        if not isinstance(getattr(run, name, None), Mapping):
+            raise TypeError(
+                f"run must be a CircuitRun (a mapping in .{name}); got {type(run).__name__}"
+            )
+    weights = {key: run.weights[key] for key in ("before", "after") if key in run.weights}
+    content = {"spikes": dict(run.spikes), "rates": dict(run.rates), "weights": weights}
+    if run.epochs:  # an engine that logged no presentations (cpp_standalone) writes no epochs
+        content["epochs"] = dict(run.epochs)
+    return content

@@ -1,9 +1,12 @@
-"""Turn a :class:`~cerebellum.experiments.compare.Comparison` into files: JSON, ``.npz``, figures, report.
+"""Turn a :class:`~cerebellum.experiments.compare.Comparison` into files: JSON, ``.npz``,
+figures, report.
 
 ``write_run(comparison, directory)`` writes ``params.json``, ``results.json``, ``readout.npz``,
 the figures (PNG, 150 dpi) and ``report.md``; the caller adds ``meta.json`` and makes the
 directory appear atomically (:func:`cerebellum.io.rundir.atomic_run_directory`).
 ``headline_table(results)`` is the table printed on stdout and placed first in the report.
+The sections on the spiking (biophysical) circuit are rendered by
+:mod:`cerebellum.io.report_spiking` (:func:`biophysical_table` is importable from here too).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cerebellum.io.report_format import fmt as _fmt
+from cerebellum.io.report_spiking import biophysical_section, biophysical_table
 from cerebellum.io.results_schema import load_results
 from cerebellum.io.rundir import write_json
 from cerebellum.plotting import figures
@@ -95,14 +100,6 @@ def pair_label(pair: str) -> str:
     return f"{ENGINE_LABELS.get(a, a)} vs {ENGINE_LABELS.get(b, b)}"
 
 
-def _fmt(value, digits: int = 4) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float) and (abs(value) >= 1e4 or (0 < abs(value) < 1e-3)):
-        return f"{value:.2e}"
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-
 def headline_table(results: dict) -> str:
     """The table a person reads first, as Markdown (also readable as plain text).
 
@@ -157,151 +154,16 @@ def headline_table(results: dict) -> str:
             f"active-set mismatches {check['active_set_mismatches']} -> "
             + ("EXACT" if check["passed"] else "MISMATCH (a bug)")
         )
-    elif results["circuit"]["mode"] == "biophysical":
-        exact_line = "circuit vs NeuronSDM: biophysical mode, agreement is measured (table below)"
-    else:
-        exact_line = "circuit vs NeuronSDM: Poisson mode, agreement is statistical (see cosines)"
+    else:  # an engine that is not an exact SDM: its own section measures it, or the cosines
+        exact_line = f"circuit vs NeuronSDM: {results['circuit']['mode']} mode, agreement is " + (
+            "measured (table below)"
+            if results.get("biophysical") is not None
+            else "statistical (see cosines)"
+        )
     out = lines + ["", beta_line, exact_line]
     if results.get("biophysical") is not None:
         out += ["", biophysical_table(results["biophysical"])]
     return "\n".join(out)
-
-
-def biophysical_table(bio: dict) -> str:
-    """The biophysical read against the mirror per noise level, and the rates check.
-
-    Parameters
-    ----------
-    bio : dict
-        ``results["biophysical"]``.
-
-    Returns
-    -------
-    str
-        Markdown.
-    """
-    per = bio["per_level"]
-    header = [
-        "noise (bits)",
-        "cosine DCN read vs NeuronSDM",
-        "bits agree DCN vs NeuronSDM",
-        "cosine Purkinje read vs NeuronSDM",
-        "bits agree Purkinje vs NeuronSDM",
-        "cosine DCN read vs attention",
-        "Jaccard spiking vs mirror active set",
-    ]
-    lines = [
-        "Biophysical read (decoded from DCN / Purkinje spike counts) against the mirror:",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-    ]
-    for i, level in enumerate(per["noise_levels"]):
-        row = [str(level)]
-        for key in (
-            "cosine_dcn",
-            "bit_agreement_dcn",
-            "cosine_purkinje",
-            "bit_agreement_purkinje",
-            "cosine_attention_dcn",
-            "jaccard",
-        ):
-            row.append(_fmt(per[key][i], 3))
-        lines.append("| " + " | ".join(row) + " |")
-    targets = bio["targets"]
-    at_zero = bio["at_noise_0"]
-    lines += [
-        "",
-        "targets at noise 0: cosine >= "
-        f"{targets['cosine_dcn']:g} (measured {_fmt(at_zero['cosine_dcn'], 3)}), bit agreement "
-        f">= {targets['bit_agreement_dcn']:.0%} (measured {_fmt(at_zero['bit_agreement_dcn'], 3)}"
-        ") -> " + ("MET" if bio["meets_targets_at_noise_0"] else "NOT MET"),
-        "the same read decoded one stage earlier, from the Purkinje cells' spike counts: cosine "
-        f"{_fmt(per['cosine_purkinje'][0], 3)}, bit agreement "
-        f"{_fmt(per['bit_agreement_purkinje'][0], 3)} at noise {per['noise_levels'][0]}",
-    ]
-    if bio.get("n_undecoded_reads"):
-        lines.append(
-            f"{bio['n_undecoded_reads']} reads could not be decoded (their two kinds of "
-            "reference channel fired equally often); they count as a read of 0 here and are "
-            "left out of the headline table's output metrics"
-        )
-    beta = bio["beta_from_spikes"]
-    lines.append(
-        f"beta from spikes (t < {beta['fit_radius']}): {beta['beta']:.3f} "
-        f"[{beta['ci_low']:.3f}, {beta['ci_high']:.3f}] | predicted for the measured transfer "
-        f"curve {beta['predicted']:.3f} ({'inside' if beta['inside_ci'] else 'outside'} the "
-        "interval)"
-    )
-    off = [row["population"] for row in bio["rates"] if not row["in_range"]]
-    lines.append(
-        "rates vs literature: "
-        + ("every population inside its range" if not off else "outside: " + ", ".join(off))
-        + " (table in report.md)"
-    )
-    return "\n".join(lines)
-
-
-def _biophysical_section(bio: dict) -> list[str]:
-    """The report's section on the biophysical circuit."""
-    parts = [
-        "## The biophysical circuit",
-        "",
-        "Conductance-based integrate-and-fire cells (granule, Golgi, molecular-layer "
-        "interneurons, Purkinje, deep nuclei), Poisson mossy fibres and climbing-fibre bursts "
-        "(`cerebellum.circuit.biophysical`). Sparseness comes from Golgi inhibition, "
-        "calibrated once for the mirror's active fraction; the read is decoded from spike "
-        f"counts: {bio['decoding']}.",
-        "",
-    ]
-    calibration = bio["calibration"]
-    if calibration is not None:
-        parts += [
-            f"Golgi calibration: inhibition scale {calibration['inhibition_scale']:.3f}, active "
-            f"granule fraction {calibration['measured_fraction']:.4f} ± "
-            f"{calibration['fraction_sd']:.4f} (SD over {calibration['n_queries']} queries) "
-            f"for a target of {calibration['target_fraction']:.4f}.",
-            "",
-        ]
-    parts += [
-        "Columns: *cosine* is the mean cosine between the decoded read and the other read "
-        "(not centred: both lie in [0, 1]); *bits agree* is the fraction of value bits on the "
-        "same side of 1/2; *attention* uses the beta measured from spikes; *Jaccard* compares "
-        "the granule cells that spiked with the cells the mirror's hard rule activates.",
-        "",
-        "| population | published range (Hz) | source | background mean (Hz) | write mean "
-        "(Hz) | read mean (Hz) | read 10–90 % of cells (Hz) | inside? |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for row in bio["rates"]:
-        parts.append(
-            f"| {figures.POPULATION_LABELS.get(row['population'], row['population'])} | "
-            f"{row['low_hz']:g}–{row['high_hz']:g} | {row['source']} | "
-            f"{_fmt(row.get('background_mean_hz'), 3)} | {_fmt(row.get('write_mean_hz'), 3)} | "
-            f"{_fmt(row.get('read_mean_hz'), 3)} | {_fmt(row.get('read_p10_hz'), 3)}–"
-            f"{_fmt(row.get('read_p90_hz'), 3)} | {'yes' if row['in_range'] else 'no'} |"
-        )
-    cs = bio["complex_spikes"]
-    weights = bio["pf_weights"]
-    perf = bio["performance"]
-    parts += [
-        "",
-        "The ranges apply to the background and read phases (in a read half of the mossy "
-        "fibres are driven); a population is *inside* when both means are.",
-        "",
-        f"Climbing fibres: {cs['bursts_in_writes']} complex spikes during writes (bursts of "
-        f"{cs['burst_spikes']}), {cs['climbing_spikes_outside_writes']} outside them. PF -> "
-        f"Purkinje weights: {weights['before_mean']:.3f} before the writes, mean "
-        f"{weights['after_mean']:.3f} (range {weights['after_min']:.3f}–"
-        f"{weights['after_max']:.3f}, bounds [0, {weights['w_max']:g}]) after.",
-        "",
-        f"Simulated {perf['simulated_s']:.2f} s of biological time in {perf['wall_s']:.1f} s "
-        f"wall ({_fmt(perf['simulated_s_per_wall_s'], 3)} simulated s per wall s), "
-        f"{perf['n_synaptic_events']:.3g} synaptic events "
-        f"({_fmt(perf['synaptic_events_per_wall_s'], 3)} per wall s).",
-        "",
-    ]
-    return parts
 
 
 def _commentary(results: dict) -> list[str]:
@@ -438,6 +300,55 @@ def _curve_section(curve: dict) -> list[str]:
     return parts
 
 
+def _radii_paragraph(beta: dict) -> list[str]:
+    """The optimal radii and the betas they imply, beside the learned Transformers' betas."""
+    optimal = beta["optimal_radii"]
+    learned = beta["learned_transformer"]
+    return [
+        "Optimal radii for this n, m and r and the betas they imply (ols): "
+        + ", ".join(
+            f"{k} d={v['radius']} beta={_fmt(v['beta_ols'], 2)}" for k, v in optimal.items()
+        )
+        + f". Learned betas of query-key-normalised Transformers ({learned['citation']}): mean "
+        f"{learned['mean']:.2f}, range {learned['min']:.2f}–{learned['max']:.2f}.",
+        "",
+    ]
+
+
+def _neuron_sweep_section(sweep: list) -> list[str]:
+    """The section on NeuronSDM against the number of granule cells (``neuron_sweep``)."""
+    parts = [
+        "## NeuronSDM against the number of granule cells",
+        "",
+        "Mirror only (NeuronSDM on freshly sampled neurons, same patterns and queries); "
+        "the gap to PatternSDM should shrink as r grows. A weight metric averages only the "
+        "queries that activated at least one neuron (shown as k/n where some did not):",
+        "",
+        "| r (granule cells) | weight TV to PatternSDM | output cosine to PatternSDM "
+        "| output cosine to attention (OLS beta) |",
+        "|---|---|---|---|",
+    ]
+    for row in sweep:
+        tv = row["weight_tv_to_pattern_sdm"]
+        coverage = "" if tv["n_finite"] == tv["n"] else f" ({tv['n_finite']}/{tv['n']})"
+        parts.append(
+            f"| {row['n_neurons']} | {_fmt(tv['mean'])}{coverage} | "
+            f"{_fmt(row['output_cosine_to_pattern_sdm']['mean'])} | "
+            f"{_fmt(row['output_cosine_to_attention_ols']['mean'])} |"
+        )
+    return parts
+
+
+def _figure_links(directory: Path) -> list[str]:
+    """The figures section: a link to each of :data:`FIGURES` present in ``directory``."""
+    parts = ["", "## Figures", ""]
+    for name, caption in FIGURES.items():
+        if (directory / name).exists():
+            parts.append(f"![{caption}]({name})")
+            parts.append("")
+    return parts
+
+
 def write_report(results: dict, path: str | Path) -> None:
     """Write ``report.md``: the headline table, the beta discussion, the r sweep, the figures.
 
@@ -474,7 +385,7 @@ def write_report(results: dict, path: str | Path) -> None:
             "",
         ]
     if results.get("biophysical") is not None:
-        parts += _biophysical_section(results["biophysical"])
+        parts += biophysical_section(results["biophysical"])
     parts += ["## Beta measured from the circuit", ""]
     if cb.get("beta") is not None:
         parts += _beta_section(circuit, cb)
@@ -482,40 +393,9 @@ def write_report(results: dict, path: str | Path) -> None:
         parts += [f"Not measurable here: {cb.get('reason')}", ""]
     parts += ["## The granule cells' activation curve", ""]
     parts += _curve_section(results["activation_curve"])
-    optimal = beta["optimal_radii"]
-    parts += [
-        "Optimal radii for this n, m and r and the betas they imply (ols): "
-        + ", ".join(
-            f"{k} d={v['radius']} beta={_fmt(v['beta_ols'], 2)}" for k, v in optimal.items()
-        )
-        + f". Learned betas of query-key-normalised Transformers "
-        f"({beta['learned_transformer']['citation']}): mean "
-        f"{beta['learned_transformer']['mean']:.2f}, range "
-        f"{beta['learned_transformer']['min']:.2f}–{beta['learned_transformer']['max']:.2f}.",
-        "",
-        "## NeuronSDM against the number of granule cells",
-        "",
-        "Mirror only (NeuronSDM on freshly sampled neurons, same patterns and queries); "
-        "the gap to PatternSDM should shrink as r grows. A weight metric averages only the "
-        "queries that activated at least one neuron (shown as k/n where some did not):",
-        "",
-        "| r (granule cells) | weight TV to PatternSDM | output cosine to PatternSDM "
-        "| output cosine to attention (OLS beta) |",
-        "|---|---|---|---|",
-    ]
-    for row in results["neuron_sweep"]:
-        tv = row["weight_tv_to_pattern_sdm"]
-        coverage = "" if tv["n_finite"] == tv["n"] else f" ({tv['n_finite']}/{tv['n']})"
-        parts.append(
-            f"| {row['n_neurons']} | {_fmt(tv['mean'])}{coverage} | "
-            f"{_fmt(row['output_cosine_to_pattern_sdm']['mean'])} | "
-            f"{_fmt(row['output_cosine_to_attention_ols']['mean'])} |"
-        )
-    parts += ["", "## Figures", ""]
-    for name, caption in FIGURES.items():
-        if (Path(path).parent / name).exists():
-            parts.append(f"![{caption}]({name})")
-            parts.append("")
+    parts += _radii_paragraph(beta)
+    parts += _neuron_sweep_section(results["neuron_sweep"])
+    parts += _figure_links(Path(path).parent)
     Path(path).write_text("\n".join(parts) + "\n")
 
 
@@ -572,8 +452,8 @@ def _write_figures(comparison, directory: Path) -> None:
     }
     ax = figures.plot_recall_vs_noise(levels, fractions, n_per_level=per_level)
     figures.save_figure(ax, directory / "recall_vs_noise.png")
-    if data.get("raster") is not None:
-        panels = figures.plot_write_read_window(data["raster"])
+    if data.get("window") is not None:
+        panels = figures.plot_write_read_window(data["window"])
         figures.save_figure(panels[0], directory / "raster.png")
     curve = results["activation_curve"]
     ax = figures.plot_activation_curve(
@@ -585,12 +465,12 @@ def _write_figures(comparison, directory: Path) -> None:
         closed_form_label=curve["closed_form_label"],
     )
     figures.save_figure(ax, directory / "activation_curve.png")
-    bio = data.get("biophysical")
-    if bio is not None:
-        _write_biophysical_figures(results, bio, directory)
+    populations = data.get("populations")
+    if populations is not None:
+        _write_population_figures(results, populations, directory)
 
 
-def _write_biophysical_figures(results: dict, bio: dict, directory: Path) -> None:
+def _write_population_figures(results: dict, bio: dict, directory: Path) -> None:
     n_cells = {
         name: int(rows)
         for name, rows in results["biophysical"]["performance"].get("n_cells", {}).items()

@@ -170,19 +170,8 @@ def _validate_biophysical(bio, n_levels: int) -> None:
     )
 
 
-def validate_results(payload: dict) -> None:
-    """Check a ``results.json`` payload against schema version 2.
-
-    Parameters
-    ----------
-    payload : dict
-        The parsed JSON.
-
-    Raises
-    ------
-    ValueError
-        Naming the first field that is missing or of the wrong type.
-    """
+def _validate_header(payload) -> list:
+    """The version, ``config``, ``circuit`` and ``noise_levels``; returns the noise levels."""
     _object(
         payload,
         {"schema_version": _INT, "n_queries_per_level": _INT},
@@ -203,6 +192,11 @@ def validate_results(payload: dict) -> None:
     levels = _list(payload.get("noise_levels"), None, "noise_levels")
     for i, level in enumerate(levels):
         _check(level, _INT, f"noise_levels[{i}]")
+    return levels
+
+
+def _validate_agreement(payload, n_levels: int) -> None:
+    """``engines``, ``metrics`` and ``agreement``: one summary per pair, metric and level."""
     engines = _list(payload.get("engines"), None, "engines")
     metric_names = _list(payload.get("metrics"), None, "metrics")
     agreement = payload.get("agreement")
@@ -213,37 +207,47 @@ def validate_results(payload: dict) -> None:
         _fail("agreement", f"one entry per engine pair {sorted(expected_pairs)}", sorted(agreement))
     for pair, by_metric in agreement.items():
         for metric in metric_names:
-            rows = _list(by_metric.get(metric), len(levels), f"agreement.{pair}.{metric}")
+            rows = _list(by_metric.get(metric), n_levels, f"agreement.{pair}.{metric}")
             for i, row in enumerate(rows):
                 _object(row, _SUMMARY, f"agreement.{pair}.{metric}[{i}]")
-    recall = payload.get("recall")
+
+
+def _validate_recall(recall, n_levels: int) -> None:
+    """``recall``: per engine, fractions and a bits-wrong summary per noise level."""
     if not isinstance(recall, dict) or not recall:
         _fail("recall", "an object with one entry per engine", recall)
     for engine, entry in recall.items():
         for key in ("exact_fraction", "converged_fraction"):
-            for i, value in enumerate(_list(entry.get(key), len(levels), f"recall.{engine}.{key}")):
+            for i, value in enumerate(_list(entry.get(key), n_levels, f"recall.{engine}.{key}")):
                 _check(value, _NUMBER, f"recall.{engine}.{key}[{i}]")
         for i, row in enumerate(
-            _list(entry.get("bits_wrong"), len(levels), f"recall.{engine}.bits_wrong")
+            _list(entry.get("bits_wrong"), n_levels, f"recall.{engine}.bits_wrong")
         ):
             _object(row, _SUMMARY, f"recall.{engine}.bits_wrong[{i}]")
-    beta = payload.get("beta")
-    _object(beta, {}, "beta")
-    circuit_beta = beta.get("circuit")
+
+
+def _validate_circuit_beta(circuit_beta) -> None:
+    """``beta.circuit``: a reason when not measurable, else the fit and its predictions."""
     if not isinstance(circuit_beta, dict):
         _fail("beta.circuit", "an object", circuit_beta)
     if circuit_beta.get("beta") is None:
         _object(circuit_beta, {"reason": _STR}, "beta.circuit")
-    else:
-        _object(circuit_beta, _CIRCUIT_BETA, "beta.circuit")
-        predictions = circuit_beta.get("predictions")
-        if not isinstance(predictions, dict) or "own_rule" not in predictions:
-            _fail("beta.circuit.predictions", "an object with an 'own_rule' entry", predictions)
-        for name, prediction in predictions.items():
-            if prediction.get("beta") is None:
-                _object(prediction, {"label": _STR}, f"beta.circuit.predictions.{name}")
-            else:
-                _object(prediction, _PREDICTION, f"beta.circuit.predictions.{name}")
+        return
+    _object(circuit_beta, _CIRCUIT_BETA, "beta.circuit")
+    predictions = circuit_beta.get("predictions")
+    if not isinstance(predictions, dict) or "own_rule" not in predictions:
+        _fail("beta.circuit.predictions", "an object with an 'own_rule' entry", predictions)
+    for name, prediction in predictions.items():
+        if prediction.get("beta") is None:
+            _object(prediction, {"label": _STR}, f"beta.circuit.predictions.{name}")
+        else:
+            _object(prediction, _PREDICTION, f"beta.circuit.predictions.{name}")
+
+
+def _validate_beta(beta) -> None:
+    """``beta``: the circuit's, theory's, the optimal radii's and the learned Transformers'."""
+    _object(beta, {}, "beta")
+    _validate_circuit_beta(beta.get("circuit"))
     _object(
         beta.get("theory"),
         {"ols": _NUMBER, "reference": _NUMBER, "softmax": _NUMBER},
@@ -261,14 +265,18 @@ def validate_results(payload: dict) -> None:
         {"citation": _STR, "n": _INT, "mean": _NUMBER, "min": _NUMBER, "max": _NUMBER},
         "beta.learned_transformer",
     )
-    for i, row in enumerate(_list(payload.get("neuron_sweep"), None, "neuron_sweep")):
+
+
+def _validate_sweep(sweep) -> None:
+    """``neuron_sweep``: one row of summaries per number of granule cells."""
+    for i, row in enumerate(_list(sweep, None, "neuron_sweep")):
         _object(row, {"n_neurons": _INT}, f"neuron_sweep[{i}]")
         for key in _SWEEP_ROW:
             _object(row.get(key), _SUMMARY, f"neuron_sweep[{i}].{key}")
-    _object(payload.get("exact_check"), _EXACT, "exact_check")
-    if payload.get("biophysical") is not None:
-        _validate_biophysical(payload["biophysical"], len(levels))
-    curve = payload.get("activation_curve")
+
+
+def _validate_curve(curve) -> None:
+    """``activation_curve``: the measured f(h), its interval, and the closed form if any."""
     _object(curve, _CURVE, "activation_curve")
     length = curve["n_inputs"] + 1
     for key, kind in (
@@ -285,6 +293,35 @@ def validate_results(payload: dict) -> None:
         ):
             _check(value, _NUMBER, f"activation_curve.closed_form[{i}]")
         _object(curve.get("closed_form_check"), _CURVE_CHECK, "activation_curve.closed_form_check")
+
+
+def validate_results(payload: dict) -> None:
+    """Check a ``results.json`` payload against schema version 2.
+
+    The sections are checked in this order, and the first offending field is named:
+    the header (``schema_version``, ``config``, ``circuit``, ``noise_levels``),
+    ``agreement``, ``recall``, ``beta``, ``neuron_sweep``, ``exact_check``, ``biophysical``
+    (when not null), ``activation_curve``.
+
+    Parameters
+    ----------
+    payload : dict
+        The parsed JSON.
+
+    Raises
+    ------
+    ValueError
+        Naming the first field that is missing or of the wrong type.
+    """
+    levels = _validate_header(payload)
+    _validate_agreement(payload, len(levels))
+    _validate_recall(payload.get("recall"), len(levels))
+    _validate_beta(payload.get("beta"))
+    _validate_sweep(payload.get("neuron_sweep"))
+    _object(payload.get("exact_check"), _EXACT, "exact_check")
+    if payload.get("biophysical") is not None:
+        _validate_biophysical(payload["biophysical"], len(levels))
+    _validate_curve(payload.get("activation_curve"))
 
 
 def load_results(path: str | os.PathLike) -> dict:

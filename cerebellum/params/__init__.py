@@ -1,6 +1,6 @@
 """Parameters of the spiking cerebellum: frozen keyword-only dataclasses with Brian2 units.
 
-One dataclass per concern (DESIGN.md section 3):
+One dataclass per concern (docs/design.md section 3):
 
 - :class:`GranuleLayerParams` -- the SDM proper: ``n_dims`` (Kanerva's address length n),
   ``n_neurons`` (Kanerva's number of hard locations r = granule cells) and the ``activation``

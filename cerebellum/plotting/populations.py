@@ -79,7 +79,8 @@ def plot_population_rasters(
     Parameters
     ----------
     raster : mapping
-        ``raster[population] = {"times_s", "cells"}`` (:attr:`BiophysicalResult.raster`).
+        ``raster[population] = {"times_s", "cells"}``
+        (``CircuitRun.figures["populations"]["raster"]``).
     window_s : (float, float)
         The time window drawn (s).
     onsets_s : mapping of str to ndarray

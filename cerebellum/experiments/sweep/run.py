@@ -283,7 +283,8 @@ def _write_outputs(
     points_dir = out / "points"
     table = sweep_table(points, out)
     _write_parquet(table, out / TABLE_FILE)
-    from cerebellum.plotting.sweep_figures import write_sweep_figures, write_sweep_report
+    from cerebellum.io.sweep_report import write_sweep_report
+    from cerebellum.plotting.sweep_figures import write_sweep_figures
 
     drawn = tuple(write_sweep_figures(table, out)) if figures else ()
     records = [read_point_record(points_dir / p.point_id) or {} for p in points]
