@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from brian2 import Equations, EventMonitor
 
 from cerebellum.params import (
@@ -179,6 +180,11 @@ class BuildContext:
         Value channels (Purkinje / DCN cells read out as the SDM read).
     n_channels : int
         Purkinje cells: ``n_values`` plus the one-hot pattern channels.
+    connectivity : numpy.random.SeedSequence
+        The circuit's connectivity stream, spawned from the run's random stream by
+        :func:`cerebellum.circuit.build_circuit`; builders draw random synapses from its
+        children (one per population,
+        :func:`cerebellum.circuit.biophysical.common.connectivity_rng`).
     populations : dict of str to Population
         Filled by :func:`cerebellum.circuit.build_circuit` in build order.
     """
@@ -188,6 +194,7 @@ class BuildContext:
     timing: WindowTiming
     n_values: int
     n_channels: int
+    connectivity: np.random.SeedSequence
     populations: dict[str, Population] = field(default_factory=dict)
 
     @property

@@ -392,6 +392,8 @@ def build_circuit(
         timing=timing,
         n_values=n_values,
         n_channels=n_values + n_pattern_channels,
+        # A child of the run's seed sequence: spawning draws nothing from ``rng``.
+        connectivity=rng.bit_generator.seed_seq.spawn(1)[0],
     )
     groups, monitors = _build_populations(builders, ctx)
     network = Network(*groups.values(), *monitors.values())

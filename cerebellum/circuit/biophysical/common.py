@@ -65,10 +65,15 @@ def n_total_channels(ctx: BuildContext) -> int:
 
 
 def connectivity_rng(ctx: BuildContext, salt: int) -> np.random.Generator:
-    """Connectivity randomness, fixed by the wiring (so one wiring gives one circuit)."""
-    coordinates, bits = ctx.wiring.address_arrays()
-    seed = int(np.asarray(coordinates[:64]).sum() * 7919 + np.asarray(bits[:64]).sum() + salt)
-    return np.random.default_rng([seed, ctx.n_neurons, salt])
+    """The random synapses of one population: child ``salt`` of the circuit's connectivity
+    stream (:attr:`BuildContext.connectivity`, spawned from the run's seed sequence).
+
+    Each population draws from its own child, so the order in which builders run, or a change
+    in what one population draws, leaves the others' synapses as they were.
+    """
+    parent = ctx.connectivity
+    child = np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, int(salt)))
+    return np.random.default_rng(child)
 
 
 def distinct_sources(rng, n_rows: int, n_sources: int, k: int) -> np.ndarray:
