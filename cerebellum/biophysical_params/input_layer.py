@@ -8,9 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from brian2 import Quantity, farad, ms, mV, nS, pA, pF, second, siemens
+from brian2 import Quantity, farad, ms, mV, nS, pF, second, siemens
 
-from cerebellum.biophysical_params.membrane import _POS, LIFParams, _check_order, _q, _volt
+from cerebellum.biophysical_params.membrane import (
+    _POS,
+    LIFParams,
+    _check_order,
+    _q,
+    _volt,
+    membrane,
+)
 from cerebellum.params import CellModelParams, _set
 from models.validation import check_int, check_real
 
@@ -120,16 +127,7 @@ class ConductanceGranuleParams(CellModelParams):
 
 
 @dataclass(frozen=True, kw_only=True)
-class LIFGolgiParams(
-    LIFParams,
-    c_m=145.0 * pF,
-    tau_m=44.0 * ms,
-    e_leak=-62.0 * mV,
-    v_threshold=-55.0 * mV,
-    v_reset=-75.0 * mV,
-    refractory=2.0 * ms,
-    i_e=32.0 * pA,
-):
+class LIFGolgiParams(LIFParams, **membrane(145.0, 44.0, -62.0, -55.0, -75.0, 2.0, 32.0)):
     """Spiking Golgi cell: conductance-based LIF with feed-forward and feedback excitation.
 
     ``C dv/dt = g_L (E_L - v) + g_e (E_exc - v) + I_e``; mossy-fibre and granule-cell

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from brian2 import Quantity, amp, farad, second, volt
+from brian2 import Quantity, amp, farad, ms, mV, pA, pF, second, volt
 
 from cerebellum.params import CellModelParams
 from cerebellum.params import quantity_field as _q
 
-__all__ = ["LIF_MEMBRANE_FIELDS", "LIFParams"]
+__all__ = ["LIF_MEMBRANE_FIELDS", "LIFParams", "membrane"]
 
 _POS = {"low": 0, "low_open": True}
 
@@ -36,6 +36,32 @@ def _check_order(section, low_name: str, high_name: str) -> None:
 
 #: The membrane fields of :class:`LIFParams`, in their JSON order.
 LIF_MEMBRANE_FIELDS = ("c_m", "tau_m", "e_leak", "v_threshold", "v_reset", "refractory", "i_e")
+
+
+def membrane(
+    c_m_pf: float,
+    tau_m_ms: float,
+    e_leak_mv: float,
+    v_threshold_mv: float,
+    v_reset_mv: float,
+    refractory_ms: float,
+    i_e_pa: float,
+) -> dict[str, Quantity]:
+    """One population's membrane defaults, a row of numbers in the units of the names.
+
+    Returns the class keywords of a :class:`LIFParams` subclass, in the order of
+    :data:`LIF_MEMBRANE_FIELDS`: ``class LIFGolgiParams(LIFParams, **membrane(145.0, ...))``.
+    """
+    values = (
+        c_m_pf * pF,
+        tau_m_ms * ms,
+        e_leak_mv * mV,
+        v_threshold_mv * mV,
+        v_reset_mv * mV,
+        refractory_ms * ms,
+        i_e_pa * pA,
+    )
+    return dict(zip(LIF_MEMBRANE_FIELDS, values, strict=True))
 
 
 def _membrane(unit: Quantity, **bounds: object) -> object:
@@ -56,7 +82,10 @@ class LIFParams(CellModelParams):
     defaults (with their sources) as class keywords::
 
         @dataclass(frozen=True, kw_only=True)
-        class LIFGolgiParams(LIFParams, c_m=145.0 * pF, tau_m=44.0 * ms, ...):
+        class LIFGolgiParams(LIFParams, **membrane(145.0, 44.0, -62.0, -55.0, -75.0, 2.0, 32.0)):
+
+    (:func:`membrane`: ``C`` pF, ``tau_m`` ms, ``E_L``, ``V_th``, ``V_reset`` mV, refractory
+    ms, ``I_e`` pA).
 
     A keyword left out leaves that field without a default (required at construction).
 

@@ -11,9 +11,16 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from brian2 import Hz, Quantity, ms, mV, nS, pA, pF, second, siemens
+from brian2 import Hz, Quantity, ms, mV, nS, second, siemens
 
-from cerebellum.biophysical_params.membrane import _POS, LIFParams, _check_order, _q, _volt
+from cerebellum.biophysical_params.membrane import (
+    _POS,
+    LIFParams,
+    _check_order,
+    _q,
+    _volt,
+    membrane,
+)
 from cerebellum.params import CellModelParams, _set
 from models.validation import check_int, check_real
 
@@ -26,16 +33,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, kw_only=True)
-class LIFMLIParams(
-    LIFParams,
-    c_m=14.6 * pF,
-    tau_m=9.125 * ms,
-    e_leak=-68.0 * mV,
-    v_threshold=-53.0 * mV,
-    v_reset=-78.0 * mV,
-    refractory=1.59 * ms,
-    i_e=20.0 * pA,
-):
+class LIFMLIParams(LIFParams, **membrane(14.6, 9.125, -68.0, -53.0, -78.0, 1.59, 20.0)):
     """Molecular-layer interneurons (stellate/basket): LIF cells driven by parallel fibres.
 
     Their GABA_A inhibition of the Purkinje cells (conductance in :class:`LIFPurkinjeParams`)
@@ -191,16 +189,7 @@ class TimingWindowClimbingParams(CellModelParams):
 
 
 @dataclass(frozen=True, kw_only=True)
-class LIFPurkinjeParams(
-    LIFParams,
-    c_m=334.0 * pF,
-    tau_m=47.0 * ms,
-    e_leak=-59.0 * mV,
-    v_threshold=-43.0 * mV,
-    v_reset=-69.0 * mV,
-    refractory=0.5 * ms,
-    i_e=600.0 * pA,
-):
+class LIFPurkinjeParams(LIFParams, **membrane(334.0, 47.0, -59.0, -43.0, -69.0, 0.5, 600.0)):
     """Spiking Purkinje cells with spontaneous simple spikes; a microzone per channel.
 
     ``C dv/dt = g_L (E_L - v) + (g_pf + g_cf)(E_exc - v) + g_i (E_GABA - v) + I_e``. Each
@@ -285,16 +274,7 @@ class LIFPurkinjeParams(
 
 
 @dataclass(frozen=True, kw_only=True)
-class LIFDCNParams(
-    LIFParams,
-    c_m=142.0 * pF,
-    tau_m=33.0 * ms,
-    e_leak=-45.0 * mV,
-    v_threshold=-36.0 * mV,
-    v_reset=-55.0 * mV,
-    refractory=1.5 * ms,
-    i_e=130.0 * pA,
-):
+class LIFDCNParams(LIFParams, **membrane(142.0, 33.0, -45.0, -36.0, -55.0, 1.5, 130.0)):
     """Spiking deep-cerebellar-nuclear cells inhibited by their channel's Purkinje cells.
 
     ``C dv/dt = g_L (E_L - v) + g_i (E_GABA - v) + I_e``; each Purkinje spike of the channel

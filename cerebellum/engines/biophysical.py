@@ -19,25 +19,9 @@ fibres fire at the background rate for ``G`` while the state decays on its own. 
   ``plasticity_gate`` is 1 during the presentation;
 - ``read``: a query, plasticity off.
 
-Decoding (a read-out choice, measured in the same run, not a formula inside the network):
-with ``x_c`` the spike count of channel ``c``'s DCN cells (or Purkinje cells) in
-``[onset + decode_delay, onset + T)`` of a read,
-
-``read_c = (x_c - x_zero) / (x_one - x_zero)``,
-
-the position of channel ``c`` between the two kinds of reference channel of the same read,
-``x_zero`` and ``x_one`` being the mean counts of the ``k`` channels of each kind
-(``LIFPurkinjeParams.n_reference_per_kind``): ``zero`` has had only LTP (baseline) and
-``one`` LTD on every write (saturation). For a linear
-PC/DCN transfer this is ``sum_mu v_mu,c I_mu / sum_mu I_mu`` with ``I_mu`` the LTD-weighted
-overlap of the read's and pattern ``mu``'s parallel-fibre activity -- the SDM read
-(Kanerva 1988) without a write-count normaliser in the circuit; probe channel ``nu`` decodes to
-pattern ``nu``'s weight. The references replace the algorithmic model's write-count MLI
-(which would be a hypothesis, not a measured mechanism).
-
-:class:`~cerebellum.engines.biophysical_run.BiophysicalEngine` drives this protocol behind the
-engine interface and hands everything over as numpy; the decoding of the read from spike
-counts is :mod:`cerebellum.engines.spiking_analysis`'s.
+Each read is decoded from DCN (and Purkinje) spike counts against the two kinds of reference
+channel of the same read (``zero``: LTP only; ``one``: LTD on every write); the decoding and
+why it reads the SDM are :mod:`cerebellum.engines.spiking_analysis`'s.
 
 References
 ----------

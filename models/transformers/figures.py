@@ -20,6 +20,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from models.plotting import save_figure
+
 __all__ = [
     "plot_betas_by_head",
     "plot_betas_by_layer",
@@ -231,21 +233,6 @@ def _plot_fit_distances(ax, tv_fit, tv_paper, tv_row) -> None:
     ax.set_ylabel("TV with the other β")
     ax.set_title("How far attention is from softmax(β cos)")
     ax.legend(fontsize=7)
-
-
-def save_figure(ax, path) -> None:
-    """Save the figure holding ``ax`` as a 150-dpi PNG and close it.
-
-    Parameters
-    ----------
-    ax : matplotlib Axes
-        Any Axes of the figure to save.
-    path : str or path
-        Output file (PNG).
-    """
-    fig = ax.figure
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
 
 
 def write_figures(
