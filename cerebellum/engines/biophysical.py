@@ -422,17 +422,7 @@ def calibrate_golgi(
         else:
             scale = math.sqrt(low * high)
     scales_np, fractions_np = np.asarray(scales), np.asarray(fractions)
-    if low is not None and high is not None:
-        f_low = fractions_np[scales_np == low][-1]
-        f_high = fractions_np[scales_np == high][-1]
-        if f_low > f_high > 0:
-            weight = (math.log(f_low) - math.log(target)) / (math.log(f_low) - math.log(f_high))
-            scale = math.exp(math.log(low) + weight * (math.log(high) - math.log(low)))
-        else:
-            scale = math.sqrt(low * high)
-    else:
-        error = np.abs(np.log(np.maximum(fractions_np, 1e-12) / target))
-        scale = float(scales_np[np.argmin(error)])
+    scale = _final_scale(scales_np, fractions_np, low, high, target)
     final = measure(scale, blocks[-1])
     return GolgiCalibration(
         inhibition_scale=float(scale),
@@ -443,3 +433,17 @@ def calibrate_golgi(
         scales_tried=scales_np,
         fractions_tried=fractions_np,
     )
+
+
+def _final_scale(scales, fractions, low, high, target: float) -> float:
+    """The scale of the final block: log-linear between the bracketing scales, else the
+    closest tried (on a log scale of the fraction)."""
+    if low is None or high is None:
+        error = np.abs(np.log(np.maximum(fractions, 1e-12) / target))
+        return float(scales[np.argmin(error)])
+    f_low = fractions[scales == low][-1]
+    f_high = fractions[scales == high][-1]
+    if not f_low > f_high > 0:
+        return math.sqrt(low * high)
+    weight = (math.log(f_low) - math.log(target)) / (math.log(f_low) - math.log(f_high))
+    return math.exp(math.log(low) + weight * (math.log(high) - math.log(low)))

@@ -77,15 +77,7 @@ def collect_run(engine) -> CircuitRun:
     return CircuitRun(
         engine=engine.name,
         readouts=reads["readouts"],
-        spikes={
-            pop: {
-                "times_s": np.asarray(times, dtype=np.float64),
-                "cells": np.asarray(cells, dtype=np.int64),
-                "n_cells": int(np.asarray(rates["read"][pop]).size),
-                "observed_s": (0.0, float(simulated_s)),
-            }
-            for pop, (times, cells) in spikes.items()
-        },
+        spikes=_spike_trains(spikes, rates["read"], simulated_s),
         rates=_read_rates(reads["readouts"], engine.decode_delay_s),
         weights=weights,
         epochs=_epochs(onsets, on_s),
@@ -110,6 +102,19 @@ def collect_run(engine) -> CircuitRun:
         exact_sdm=False,
         details=details,
     )
+
+
+def _spike_trains(spikes: dict, read_rates: dict, simulated_s: float) -> dict:
+    """Every spike of every population over the whole run, as :func:`write_nwb` takes them."""
+    return {
+        pop: {
+            "times_s": np.asarray(times, dtype=np.float64),
+            "cells": np.asarray(cells, dtype=np.int64),
+            "n_cells": int(np.asarray(read_rates[pop]).size),
+            "observed_s": (0.0, float(simulated_s)),
+        }
+        for pop, (times, cells) in spikes.items()
+    }
 
 
 def _write_measures(protocol, write_index, spikes) -> dict:

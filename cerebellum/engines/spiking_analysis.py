@@ -207,6 +207,22 @@ def compare_with_mirror(
     matches = run.details.granule_match_counts[query_set]
     beta = beta_from_spikes(readout, matches, patterns, wiring, rng=rng)
     attention = beta["weights"] @ values
+    out = _per_level(run, query_set, mirror_read, attention, beta, matches, wiring, noise)
+    out.update(
+        curve=beta["curve"],
+        beta_measured=beta["estimate"].beta,
+        beta_ci=(beta["estimate"].ci_low, beta["estimate"].ci_high),
+        beta_predicted=beta["predicted"],
+        fit_radius=beta["fit_radius"],
+        mirror_read=mirror_read,
+        attention_read=attention,
+    )
+    return out
+
+
+def _per_level(run, query_set, mirror_read, attention, beta, matches, wiring, noise) -> dict:
+    """Cosines, bit agreement, Jaccard and the probe-weight error, averaged per noise level."""
+    readout = run.readouts[query_set]
     levels = np.unique(noise)
 
     def per_level(per_query: np.ndarray) -> np.ndarray:
@@ -223,19 +239,10 @@ def compare_with_mirror(
         out[f"bit_agreement_{name}"] = per_level((np.nan_to_num(a) > 0.5) == (b > 0.5))
     out["jaccard"] = per_level(_jaccard_with_mirror(readout.active_granule, matches, wiring))
     probe = run.details.probe_weights_dcn[query_set]
-    if probe.shape[1] == patterns.shape[0]:
+    if probe.shape[1] == beta["theory_weights"].shape[1]:
         out["probe_weight_error"] = per_level(
             np.abs(np.nan_to_num(probe) - beta["theory_weights"]).mean(axis=1)
         )
-    out.update(
-        curve=beta["curve"],
-        beta_measured=beta["estimate"].beta,
-        beta_ci=(beta["estimate"].ci_low, beta["estimate"].ci_high),
-        beta_predicted=beta["predicted"],
-        fit_radius=beta["fit_radius"],
-        mirror_read=mirror_read,
-        attention_read=attention,
-    )
     return out
 
 

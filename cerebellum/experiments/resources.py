@@ -34,12 +34,14 @@ n = 1024, d = 482, r = 4000                 0.37 GB, 76 s      0.49 GB, 147 s
 ``--mode poisson``, r = 4000                0.09 GB, 23 s      0.09 GB, 118 s
 ``kanerva``, r = 10^4, recall_steps = 1     0.80 GB, 98 s      1.19 GB, 102 s
 ``kanerva`` (n = 1000, r = 10^5)            not run            11.9 GB, 53 min
-``biophysical`` (r = 2 x 10^4, cython)      1.83 GB*, 256 s    1.6 GB, 397 s
+``biophysical`` (r = 2 x 10^4, cython)      1.77 GB*, 359 s    1.6 GB, 397 s
 ``default``, n = 10^5                       not run            111 GB (refused)
 ==========================================  =================  =================
 
 (* peak resident memory including the interpreter, torch and Brian2, ~0.45 GB, of
-``cerebellar-sdm compare --dynamics biophysical``, 1.28 x 10^7 synapses.) The
+``cerebellar-sdm compare --dynamics biophysical``, 1.28 x 10^7 synapses, warm build cache;
+the same run measured 256 s on a quieter day of this shared machine, and the tiny preset run
+side by side with the code before the engine interface took 227 s against 226 s.) The
 biophysical mode is estimated from its simulated time (background, calibration, writes and
 reads), per synapse-second and per time step.
 

@@ -142,15 +142,7 @@ def analyse(
         torch_device=device,
     )
 
-    exact = exact_check(
-        engines.weights["circuit"],
-        engines.weights["neuron_sdm"],
-        engines.outputs["circuit"],
-        engines.outputs["neuron_sdm"],
-        engines.readout.active_granule,
-        engines.memories["neuron_sdm"].active(queries_on_device).cpu().numpy(),
-        applies=engines.run.exact_sdm,
-    )
+    exact = _exact(engines, queries_on_device)
     step(f"the {engines.engine.name} engine's own measurements")
     own = engines.engine.summarise(
         engines.run,
@@ -173,6 +165,19 @@ def analyse(
         learned=learned,
         neuron_sweep=sweep,
         exact_check=exact,
+    )
+
+
+def _exact(engines: EngineOutputs, queries) -> dict:
+    """:func:`exact_check` of the circuit against NeuronSDM (applies if its engine claims it)."""
+    return exact_check(
+        engines.weights["circuit"],
+        engines.weights["neuron_sdm"],
+        engines.outputs["circuit"],
+        engines.outputs["neuron_sdm"],
+        engines.readout.active_granule,
+        engines.memories["neuron_sdm"].active(queries).cpu().numpy(),
+        applies=engines.run.exact_sdm,
     )
 
 
