@@ -261,7 +261,7 @@ def estimate_beta_counts(
     in the comparison job, queries, whose pairs with all patterns share one active set and are
     therefore not independent -- are resampled with replacement and the fit repeated; the
     interval is the percentile interval of the resampled slopes. Its coverage for SDM
-    intersection counts is checked by simulation in ``tests/test_fitting_counts.py``.
+    intersection counts is checked by simulation in ``tests/models/test_fitting_counts.py``.
 
     Parameters
     ----------

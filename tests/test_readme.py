@@ -5,11 +5,10 @@ noise, d = 24)."""
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 
-def test_readme_example_runs_and_agrees():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+def test_readme_example_runs_and_agrees(repo_root):
+    readme = (repo_root / "README.md").read_text()
     (code,) = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
     completed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120

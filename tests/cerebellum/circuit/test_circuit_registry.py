@@ -31,7 +31,7 @@ from cerebellum.circuit import (
 from cerebellum.engines.algorithmic import Protocol
 from cerebellum.params import CellModelParams, CircuitParams, quantity_field
 from cerebellum.presets import preset
-from cerebellum.wiring import sample_wiring
+from tests.cerebellum.helpers import wiring_from_child, wiring_from_manual_seed
 
 pytestmark = pytest.mark.brian
 
@@ -76,10 +76,7 @@ def test_lif_granule_model_builds_runs_and_round_trips():
     streams = np.random.SeedSequence(19).spawn(3)
     params = preset("tiny").replace(cells={"granule": LIFGranuleParams()})
     assert preset("tiny").cells.granule.model == "counter"  # the default stays the exact model
-    wiring = sample_wiring(
-        params.granule,
-        generator=torch.Generator().manual_seed(int(streams[0].generate_state(1)[0])),
-    )
+    wiring = wiring_from_child(params, streams[0])
     rng = np.random.default_rng(streams[1])
     addresses = rng.integers(0, 2, (4, 16)).astype(np.uint8)
     values = rng.integers(0, 2, (4, 2)).astype(np.float64)
@@ -108,7 +105,7 @@ def test_model_without_top_k_support_is_refused_at_build():
         granule={"activation": "top-k", "activation_radius": None, "top_k": 5},
         cells={"granule": LIFGranuleParams()},
     )
-    wiring = sample_wiring(params.granule, generator=torch.Generator().manual_seed(1))
+    wiring = wiring_from_manual_seed(params, 1)
     with pytest.raises(ValueError, match="priority"):
         build_circuit(params, wiring, n_values=1, rng=np.random.default_rng(0))
 

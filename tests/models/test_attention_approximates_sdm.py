@@ -22,6 +22,7 @@ from models import metrics, theory
 from models import recall as rc
 from models.attention import AttentionMemory
 from models.sdm import PatternSDM
+from tests.helpers import torch_generator
 
 SEED = 2021
 N_DIMS, RADIUS, N_PATTERNS, QUERIES_PER_DISTANCE = 64, 11, 1024, 16
@@ -32,7 +33,7 @@ METHODS = ("ols", "reference", "softmax")
 def setting():
     """Patterns, three kinds of values and queries at 0..d flipped bits (one seed, split)."""
     children = np.random.SeedSequence(SEED).spawn(3)
-    generators = [torch.Generator().manual_seed(int(c.generate_state(1)[0])) for c in children]
+    generators = [torch_generator(c) for c in children]
     patterns = torch.randint(0, 2, (N_PATTERNS, N_DIMS), generator=generators[0], dtype=torch.uint8)
     gaussian = torch.randn(N_PATTERNS, 64, generator=generators[1], dtype=torch.float64)
     source = torch.randint(

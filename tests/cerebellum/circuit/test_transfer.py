@@ -8,36 +8,34 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from brian2 import ms
 
 from cerebellum.circuit.transfer import closed_form_curve, count_threshold, measured_curve
 from cerebellum.engines import Schedule, simulate
 from cerebellum.params import GranuleLayerParams
 from cerebellum.presets import poisson_dynamics, preset
-from cerebellum.wiring import sample_wiring
 from models.soft_activation import ActivationCurve, bernoulli_count_curve
+from tests.cerebellum.helpers import wiring_from_child
 
 
-def test_closed_form_of_each_rule():
+def test_closed_form_of_each_rule(tiny_params):
     # Deterministic radius: the Hamming ball is h >= n - d; selected: all K inputs; top-k: none.
-    params = preset("tiny")
-    curve = closed_form_curve(params)
+    curve = closed_form_curve(tiny_params)
     np.testing.assert_array_equal(
         curve.probabilities, ActivationCurve.hard_threshold(16, 4).probabilities
     )
-    selected = params.replace(
+    selected = tiny_params.replace(
         granule=GranuleLayerParams(
             n_dims=16, n_neurons=64, activation="selected-coordinate", n_inputs=3
         )
     )
     np.testing.assert_array_equal(closed_form_curve(selected).probabilities, [0, 0, 0, 1])
-    top_k = params.replace(
+    top_k = tiny_params.replace(
         granule=GranuleLayerParams(n_dims=16, n_neurons=64, activation="top-k", top_k=5)
     )
     assert closed_form_curve(top_k) is None
     # Poisson: the Bernoulli-count curve with the counter's threshold (K_in = 20 steps).
-    poisson = params.replace(dynamics=poisson_dynamics())
+    poisson = tiny_params.replace(dynamics=poisson_dynamics())
     theta = count_threshold(poisson.granule, poisson.dynamics)
     assert theta == pytest.approx((16 - 4 - 0.5) * 20 * 0.5 + (4 + 0.5) * 20 * 0.005)
     np.testing.assert_allclose(
@@ -48,8 +46,7 @@ def test_closed_form_of_each_rule():
 
 def _measured(params, seed, n_queries):
     wiring_seed, data_seed, brian_seed, boot_seed = np.random.SeedSequence(seed).spawn(4)
-    generator = torch.Generator().manual_seed(int(wiring_seed.generate_state(1)[0]))
-    wiring = sample_wiring(params.granule, generator=generator)
+    wiring = wiring_from_child(params, wiring_seed)
     rng = np.random.default_rng(data_seed)
     n = params.granule.n_dims
     addresses = rng.integers(0, 2, (4, n)).astype(np.uint8)
@@ -63,13 +60,12 @@ def _measured(params, seed, n_queries):
 
 
 @pytest.mark.brian
-def test_deterministic_circuit_fires_exactly_on_its_closed_form():
+def test_deterministic_circuit_fires_exactly_on_its_closed_form(tiny_params):
     # Oracle: the algorithmic counter is the step 1[h >= n - d]: every observed h must be
     # exactly 0 or 1 and equal to it.
-    params = preset("tiny")
-    curve = _measured(params, 5, 24)
+    curve = _measured(tiny_params, 5, 24)
     seen = curve.n_observations > 0
-    expected = closed_form_curve(params).probabilities
+    expected = closed_form_curve(tiny_params).probabilities
     np.testing.assert_array_equal(curve.probabilities[seen], expected[seen])
     assert seen.sum() >= 8
 
@@ -94,9 +90,7 @@ def test_poisson_circuit_fires_with_the_bernoulli_closed_form(seed):
     assert middle.any() and np.all(curve.ci_high[middle] - curve.ci_low[middle] < 0.3)
 
 
-def test_measured_curve_checks_shapes():
-    params = preset("tiny")
-    wiring = sample_wiring(params.granule, generator=torch.Generator().manual_seed(0))
+def test_measured_curve_checks_shapes(tiny_wiring):
     queries = np.zeros((3, 16), dtype=np.uint8)
     with pytest.raises(ValueError, match="active_granule must have shape"):
-        measured_curve(wiring, queries, np.zeros((3, 5), bool), rng=np.random.default_rng(0))
+        measured_curve(tiny_wiring, queries, np.zeros((3, 5), bool), rng=np.random.default_rng(0))

@@ -2,7 +2,8 @@
 
 One CLI run on the ``biophysical-tiny`` preset (``--preset tiny`` stands for it in this mode:
 n = 16, r = 2000, 4 selected inputs), 4 patterns, 4 queries at noise 0 and 2, shared by the
-module. The cell models' code is the one :mod:`tests.test_biophysical` compiles (Cython cache).
+module. The cell models' code is the one :mod:`tests.cerebellum.circuit.test_biophysical`
+compiles (Cython cache).
 """
 
 import numpy as np

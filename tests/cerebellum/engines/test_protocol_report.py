@@ -10,7 +10,7 @@ import torch
 from cerebellum.circuit import build_circuit
 from cerebellum.engines.algorithmic import Protocol, run_report_options
 from cerebellum.presets import preset
-from cerebellum.wiring import sample_wiring
+from tests.cerebellum.helpers import wiring_from_manual_seed
 
 pytestmark = pytest.mark.brian
 
@@ -19,7 +19,7 @@ N_PATTERNS = 4
 
 def _protocol(**options):
     params = preset("tiny")
-    wiring = sample_wiring(params.granule, generator=torch.Generator().manual_seed(7))
+    wiring = wiring_from_manual_seed(params, 7)
     rng = np.random.default_rng(7)
     circuit = build_circuit(
         params, wiring, n_values=params.granule.n_dims, n_pattern_channels=N_PATTERNS, rng=rng

@@ -25,6 +25,7 @@ from models import metrics, theory
 from models.activation import ActivationRule
 from models.recall import flip_bits
 from models.sdm import random_addresses
+from tests.helpers import torch_generator
 
 TINY = ["--preset", "tiny", "--n-patterns", "8", "--n-queries", "4", "--no-progress"]
 
@@ -161,7 +162,7 @@ def test_default_preset_mirror_agrees_with_attention_up_to_half_the_radius():
     assert (g.n_dims, g.n_neurons, d) == (64, 10_000, 24)
     # 1-5% active granule cells (DESIGN: biological sparsity), from theory.
     assert 0.01 <= theory.activation_probability(64, d) <= 0.05
-    gen = torch.Generator().manual_seed(int(np.random.SeedSequence().generate_state(1)[0]))
+    gen = torch_generator(np.random.SeedSequence())
     wiring = sample_wiring(g, generator=gen)
     patterns = random_addresses(64, 64, generator=gen)
     memories = mirror_memories(wiring, patterns, patterns.double(), d)
@@ -179,7 +180,7 @@ def test_gap_to_pattern_sdm_shrinks_as_neurons_grow():
     # 1/sqrt(r): a factor 4 in r should halve the gap. We assert a fall of at least 20% per step,
     # far outside the spread of a mean over 96 queries (measured ratios 0.49-0.52).
     params = build_circuit_params(CompareConfig(preset="default"))
-    gen = torch.Generator().manual_seed(int(np.random.SeedSequence().generate_state(1)[0]))
+    gen = torch_generator(np.random.SeedSequence())
     patterns = random_addresses(32, 64, generator=gen)
     queries = torch.cat([flip_bits(patterns, level, generator=gen) for level in (0, 6, 12)])
     rows = neuron_count_sweep(

@@ -20,6 +20,7 @@ from scipy.special import logsumexp
 from models import recall as rc
 from models import theory
 from models.attention import AttentionMemory, ContinuousSDM, HopfieldMemory, normalize_inputs
+from tests.helpers import torch_generator
 
 SEED = 31_2026
 PROPERTY = settings(max_examples=25, deadline=None)
@@ -27,8 +28,7 @@ CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
 
 def _generator(index: int) -> torch.Generator:
-    child = np.random.SeedSequence(SEED).spawn(index + 1)[index]
-    return torch.Generator().manual_seed(int(child.generate_state(1)[0]))
+    return torch_generator(np.random.SeedSequence(SEED).spawn(index + 1)[index])
 
 
 def _bits(n_rows: int, n_dims: int, generator: torch.Generator) -> torch.Tensor:

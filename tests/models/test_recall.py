@@ -15,16 +15,13 @@ from models import recall as rc
 from models.attention import AttentionMemory
 from models.memory import Memory, ReadableMemory
 from models.sdm import NeuronSDM, random_addresses
+from tests.helpers import torch_generator
 
 SEED = 7_2026
 
 
 def _children(count: int) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(SEED).spawn(count)
-
-
-def _torch_generator(child: np.random.SeedSequence) -> torch.Generator:
-    return torch.Generator().manual_seed(int(child.generate_state(1)[0]))
 
 
 def test_flip_bits_flips_exactly_n_bits_per_row_torch_and_numpy():
@@ -35,7 +32,7 @@ def test_flip_bits_flips_exactly_n_bits_per_row_torch_and_numpy():
     flipped_np = rc.flip_bits(patterns, counts, generator=np.random.default_rng(seeds[1]))
     assert isinstance(flipped_np, np.ndarray) and flipped_np.dtype == np.uint8
     assert np.array_equal((flipped_np != patterns).sum(axis=1), counts)
-    flipped_t = rc.flip_bits(torch.from_numpy(patterns), 7, generator=_torch_generator(seeds[2]))
+    flipped_t = rc.flip_bits(torch.from_numpy(patterns), 7, generator=torch_generator(seeds[2]))
     assert isinstance(flipped_t, torch.Tensor) and flipped_t.dtype == torch.uint8
     assert np.array_equal((flipped_t.numpy() != patterns).sum(axis=1), np.full(50, 7))
     assert set(np.unique(flipped_t.numpy())) <= {0, 1}
@@ -48,7 +45,7 @@ def test_flip_bits_chooses_positions_uniformly():
     seeds = _children(2)
     n_rows, n_dims, k = 4000, 20, 5
     patterns = torch.zeros(n_rows, n_dims, dtype=torch.uint8)
-    flipped = rc.flip_bits(patterns, k, generator=_torch_generator(seeds[0])).double()
+    flipped = rc.flip_bits(patterns, k, generator=torch_generator(seeds[0])).double()
     per_position = flipped.sum(dim=0)
     mean = n_rows * k / n_dims
     sd = math.sqrt(n_rows * (k / n_dims) * (1 - k / n_dims))
@@ -77,7 +74,7 @@ def test_perturb_to_cosine_hits_the_exact_cosine_and_unit_norm():
     # float32 tensors keep their dtype; float32 rounding of unit entries is ~6e-8 per entry,
     # so the cosine is within 17 * 6e-8 ~ 1e-6.
     tensor = torch.from_numpy(vectors).float()
-    out32 = rc.perturb_to_cosine(tensor, 0.3, generator=_torch_generator(seeds[2]))
+    out32 = rc.perturb_to_cosine(tensor, 0.3, generator=torch_generator(seeds[2]))
     assert out32.dtype == torch.float32
     cos32 = (out32.double() * tensor.double()).sum(1) / tensor.double().norm(dim=1)
     assert torch.allclose(cos32, torch.full((30,), 0.3, dtype=torch.float64), atol=2e-6, rtol=0)
@@ -91,7 +88,7 @@ def test_perturb_to_cosine_orthogonal_part_is_isotropic():
     n_rows, n_dims, c = 5000, 6, 0.6
     vectors = torch.zeros(n_rows, n_dims, dtype=torch.float64)
     vectors[:, 0] = 2.0
-    out = rc.perturb_to_cosine(vectors, c, generator=_torch_generator(seeds[0]))
+    out = rc.perturb_to_cosine(vectors, c, generator=torch_generator(seeds[0]))
     rest = out[:, 1:] / math.sqrt(1 - c**2)
     assert torch.all(rest.mean(0).abs() <= 6 / math.sqrt((n_dims - 1) * n_rows))
     second_moment_sd = math.sqrt(2.0 / n_rows)  # var(x^2) <= E x^4 <= 3/(n-1)^2 ~ 0.12 < 2
@@ -149,7 +146,7 @@ def test_recall_trajectory_matches_closed_form_of_test_memory():
     patterns[1] = 1
     memory = _StepTowardNearest(patterns)
     distances = torch.tensor([0, 1, 3, 6])
-    queries = rc.flip_bits(patterns[[0, 1, 0, 1]], distances, generator=_torch_generator(seeds[0]))
+    queries = rc.flip_bits(patterns[[0, 1, 0, 1]], distances, generator=torch_generator(seeds[0]))
     result = rc.recall(memory, queries, max_steps=20)
     assert result.trajectory.shape == (8, 4, n_dims) and result.trajectory.dtype == torch.uint8
     assert torch.equal(result.n_steps, distances + 1)
@@ -197,7 +194,7 @@ def _attention_case(generator: torch.Generator):
 def test_recall_accepts_any_readable_memory_returning_numpy(build):
     # Oracle: the other engine. The same recall through the Memory itself (a tensor read) must
     # give the identical trajectory, convergence and step counts (binary and real states).
-    memory, queries = build(_torch_generator(_children(1)[0]))
+    memory, queries = build(torch_generator(_children(1)[0]))
     readout = _NumpyReadout(memory)
     assert isinstance(readout, ReadableMemory) and not isinstance(readout, Memory)
     expected = rc.recall(memory, queries, max_steps=8)

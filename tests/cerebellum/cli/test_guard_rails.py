@@ -138,12 +138,11 @@ def test_bad_memory_sizes_are_refused(text, capsys):
 def _built_and_estimated_synapses(params, n_values: int, n_patterns: int):
     """``(built, estimated)`` synapse counts per ``Synapses`` object of one small circuit."""
     import numpy as np
-    import torch
 
     from cerebellum.circuit import build_circuit
-    from cerebellum.wiring import sample_wiring
+    from tests.cerebellum.helpers import wiring_from_manual_seed
 
-    wiring = sample_wiring(params.granule, generator=torch.Generator().manual_seed(0))
+    wiring = wiring_from_manual_seed(params, 0)
     circuit = build_circuit(
         params,
         wiring,
@@ -170,16 +169,13 @@ def test_dense_synapse_counts_match_the_built_circuit(activation):
 
 
 @pytest.mark.brian
-def test_biophysical_synapse_counts_match_the_built_circuit():
+def test_biophysical_synapse_counts_match_the_built_circuit(biophysical_tiny_params):
     # Oracle: the synapses Brian2 creates for the biophysical-tiny circuit. Every count is
     # fixed by the wiring rules except granule -> MLI, a Bernoulli draw per pair: its built
     # count lies within 5 binomial standard deviations of the expected one.
-    from cerebellum.presets import preset
-
-    params = preset("biophysical-tiny")
-    counts, expected = _built_and_estimated_synapses(params, 8, 4)
-    p = params.cells.mli.connection_probability
-    pairs = params.granule.n_neurons * params.cells.mli.n_cells
+    counts, expected = _built_and_estimated_synapses(biophysical_tiny_params, 8, 4)
+    p = biophysical_tiny_params.cells.mli.connection_probability
+    pairs = biophysical_tiny_params.granule.n_neurons * biophysical_tiny_params.cells.mli.n_cells
     assert (
         abs(counts.pop("granule_mli") - expected.pop("granule_mli"))
         <= 5 * (pairs * p * (1 - p)) ** 0.5

@@ -28,7 +28,7 @@ from cerebellum.engines.biophysical import (
 from cerebellum.engines.biophysical_run import BiophysicalEngine
 from cerebellum.params import CircuitParams, DynamicsParams, GranuleLayerParams
 from cerebellum.presets import biophysical_dynamics, preset
-from cerebellum.wiring import sample_wiring
+from tests.cerebellum.helpers import wiring_from_child
 
 pytestmark = pytest.mark.brian
 
@@ -39,10 +39,7 @@ MEMBRANE_GROUPS = ("granule", "golgi", "mli", "purkinje", "dcn")
 def _setup(seed: int = 3):
     streams = np.random.SeedSequence(seed).spawn(2)
     params = preset("biophysical-tiny")
-    wiring = sample_wiring(
-        params.granule,
-        generator=torch.Generator().manual_seed(int(streams[0].generate_state(1)[0])),
-    )
+    wiring = wiring_from_child(params, streams[0])
     rng = np.random.default_rng(streams[1])
     patterns = rng.integers(0, 2, size=(N_PATTERNS, params.granule.n_dims), dtype=np.uint8)
     values = rng.integers(0, 2, size=(N_PATTERNS, N_VALUES)).astype(np.float64)
@@ -232,18 +229,16 @@ def test_calibration_reports_a_fraction_near_its_target(run):
     assert calibration.fraction_sd > 0
 
 
-def test_deterministic_is_an_alias_of_algorithmic():
+def test_deterministic_is_an_alias_of_algorithmic(tiny_params):
     # Oracle: the rename's contract -- old params.json files load as "algorithmic".
     assert DynamicsParams(mode="deterministic").mode == "algorithmic"
-    params = preset("tiny")
-    text = params.to_json().replace('"algorithmic"', '"deterministic"')
-    assert CircuitParams.from_json(text) == params
+    text = tiny_params.to_json().replace('"algorithmic"', '"deterministic"')
+    assert CircuitParams.from_json(text) == tiny_params
 
 
-def test_biophysical_params_round_trip_through_json():
+def test_biophysical_params_round_trip_through_json(biophysical_tiny_params):
     # Oracle: exact equality after the JSON round trip (every field, every model tag).
-    params = preset("biophysical-tiny")
-    assert CircuitParams.from_json(params.to_json()) == params
+    assert CircuitParams.from_json(biophysical_tiny_params.to_json()) == biophysical_tiny_params
 
 
 @pytest.mark.parametrize(

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from cerebellum.circuit import build_circuit
 from cerebellum.presets import preset
-from cerebellum.wiring import sample_wiring
+from tests.cerebellum.helpers import wiring_from_manual_seed
 
 
 @pytest.fixture(scope="module")
 def wiring():
     params = preset("biophysical-tiny")
-    return params, sample_wiring(params.granule, generator=torch.Generator().manual_seed(0))
+    return params, wiring_from_manual_seed(params, 0)
 
 
 def _random_synapses(params, wiring, rng) -> dict[str, tuple[np.ndarray, np.ndarray]]:

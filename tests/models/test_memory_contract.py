@@ -18,7 +18,6 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import pytest
 import torch
 
@@ -31,6 +30,7 @@ from models.sdm import (
     random_addresses,
     selected_coordinate_addresses,
 )
+from tests.helpers import seeded_generator
 
 
 @dataclass(frozen=True)
@@ -154,11 +154,6 @@ N_PATTERNS = 10
 N_QUERIES = 6
 
 
-def generator(seed: int) -> torch.Generator:
-    child = np.random.SeedSequence(seed).spawn(1)[0]
-    return torch.Generator().manual_seed(int(child.generate_state(1)[0]))
-
-
 def sample_keys(case: MemoryCase, count: int, g: torch.Generator) -> torch.Tensor:
     if case.binary:
         return random_addresses(count, case.n_dims, generator=g)
@@ -167,7 +162,7 @@ def sample_keys(case: MemoryCase, count: int, g: torch.Generator) -> torch.Tenso
 
 def sample_data(case: MemoryCase, seed: int):
     """Patterns, values and queries; half the queries are stored addresses (non-zero weights)."""
-    g = generator(seed)
+    g = seeded_generator(seed)
     addresses = sample_keys(case, N_PATTERNS, g)
     if case.autoassociative:
         values = addresses.to(torch.float64)
@@ -178,7 +173,7 @@ def sample_data(case: MemoryCase, seed: int):
 
 
 def built_and_written(case: MemoryCase, seed: int = 0, data_seed: int = 1):
-    memory = case.build(generator(seed))
+    memory = case.build(seeded_generator(seed))
     addresses, values, queries = sample_data(case, data_seed)
     memory.write(addresses, values)
     return memory, addresses, values, queries
@@ -254,8 +249,8 @@ def test_equivariant_to_pattern_order(case):
     if case.stochastic:
         pytest.skip("two reads of a stochastic memory are different draws")
     memory, addresses, values, queries = built_and_written(case)
-    permutation = torch.randperm(N_PATTERNS, generator=generator(7))
-    shuffled = case.build(generator(0))
+    permutation = torch.randperm(N_PATTERNS, generator=seeded_generator(7))
+    shuffled = case.build(seeded_generator(0))
     shuffled.write(addresses[permutation], values[permutation])
     reference = memory.read(queries)
     torch.testing.assert_close(shuffled.read(queries), reference, **tolerance(reference))
@@ -270,9 +265,11 @@ def test_invariant_to_neuron_order(case):
     # Oracle: the unpermuted memory — which neuron has which index must not matter.
     if case.permute_neurons is None:
         pytest.skip("no neurons, or top-k whose tie rule depends on the neuron index by design")
-    memory = case.build(generator(0))
+    memory = case.build(seeded_generator(0))
     n_neurons = memory.n_neurons
-    permuted = case.permute_neurons(memory, torch.randperm(n_neurons, generator=generator(8)))
+    permuted = case.permute_neurons(
+        memory, torch.randperm(n_neurons, generator=seeded_generator(8))
+    )
     addresses, values, queries = sample_data(case, 1)
     memory.write(addresses, values)
     permuted.write(addresses, values)
@@ -288,7 +285,7 @@ def test_state_dict_round_trip(case):
     buffer = io.BytesIO()
     torch.save(memory.state_dict(), buffer)
     buffer.seek(0)
-    target = case.build(generator(99))
+    target = case.build(seeded_generator(99))
     other_addresses, other_values, _ = sample_data(case, 98)
     target.write(other_addresses[:3], other_values[:3])
     target.load_state_dict(torch.load(buffer, weights_only=False))
@@ -342,7 +339,7 @@ def test_to_cuda_matches_cpu(case):
 @cases
 def test_bad_inputs_raise_value_error_naming_the_argument(case):
     # Oracle: the error contract — ValueError whose message names the offending argument.
-    memory = case.build(generator(0))
+    memory = case.build(seeded_generator(0))
     write_params = list(inspect.signature(memory.write).parameters)
     address_name, values_name = write_params[0], write_params[1]
     addresses, values, queries = sample_data(case, 1)
@@ -383,7 +380,7 @@ def test_reads_before_any_write_have_the_documented_shapes(case):
     # (n_queries, 0) and read(queries) (n_queries, n_values), n_values being the length the
     # constructor fixed (NeuronSDM: zeros; Hopfield: the states, returned unchanged since every
     # field of T = 0 is zero) or 0 when only the first write fixes it.
-    memory = case.build(generator(0))
+    memory = case.build(seeded_generator(0))
     _, _, queries = sample_data(case, 1)
     weights = memory.weights(queries)
     out = memory.read(queries)

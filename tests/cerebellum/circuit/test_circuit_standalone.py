@@ -17,7 +17,6 @@ still exact.
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import brian2
 import numpy as np
@@ -28,17 +27,15 @@ from brian2.devices.device import RuntimeDevice
 from cerebellum.circuit.build import CACHE_ENV
 from cerebellum.engines import Schedule, simulate
 from cerebellum.presets import preset
-from cerebellum.wiring import sample_wiring
+from tests.cerebellum.helpers import wiring_from_child
+from tests.helpers import REPO_ROOT
 
 pytestmark = pytest.mark.brian
 
 
 def _inputs(seed):
     wiring_seed, data_seed, brian_seed = np.random.SeedSequence(seed).spawn(3)
-    wiring = sample_wiring(
-        preset("tiny").granule,
-        generator=torch.Generator().manual_seed(int(wiring_seed.generate_state(1)[0])),
-    )
+    wiring = wiring_from_child(preset("tiny"), wiring_seed)
     rng = np.random.default_rng(data_seed)
     addresses = rng.integers(0, 2, (6, 16)).astype(np.uint8)
     values = rng.integers(0, 2, (6, 3)).astype(np.float64)
@@ -82,8 +79,8 @@ def _run_in_a_new_process(seed, cache):
     numbers derived names past the live ones, and a renamed file is recompiled).
     """
     code = (
-        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-        "import test_circuit_standalone as t; "
+        f"import importlib, sys; sys.path.insert(0, {str(REPO_ROOT)!r}); "
+        f"t = importlib.import_module({__name__!r}); "
         f"t._check_against_runtime_and_mirror(t._standalone(), {seed})"
     )
     done = subprocess.run(

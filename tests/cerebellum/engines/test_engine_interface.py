@@ -17,8 +17,9 @@ import pytest
 
 from cerebellum.engines import CircuitRun, Engine, Schedule, engine_class, register_engine
 from cerebellum.engines.readout import Readout
+from tests.helpers import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1] / "cerebellum"
+ROOT = REPO_ROOT / "cerebellum"
 
 #: Where an engine's kind may decide things: the engines, the circuits, the parameter modules
 #: and presets (the spiking-analysis module lives in engines/).

@@ -27,14 +27,9 @@ from models.sdm import (
     selected_coordinate_addresses,
     write,
 )
+from tests.helpers import seeded_generator
 
 cuda = pytest.mark.gpu
-
-
-def generator(seed: int) -> torch.Generator:
-    """Torch generator from one integer via SeedSequence (the project's seeding rule)."""
-    child = np.random.SeedSequence(seed).spawn(1)[0]
-    return torch.Generator().manual_seed(int(child.generate_state(1)[0]))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -92,8 +87,8 @@ def all_addresses(n_dims: int) -> torch.Tensor:
 
 
 def test_random_addresses_shape_dtype_determinism_and_balance():
-    first = random_addresses(2000, 50, generator=generator(1))
-    second = random_addresses(2000, 50, generator=generator(1))
+    first = random_addresses(2000, 50, generator=seeded_generator(1))
+    second = random_addresses(2000, 50, generator=seeded_generator(1))
     assert first.shape == (2000, 50) and first.dtype == torch.uint8
     assert torch.equal(first, second)
     assert set(first.unique().tolist()) <= {0, 1}
@@ -105,7 +100,7 @@ def test_random_addresses_shape_dtype_determinism_and_balance():
 @pytest.mark.parametrize("hyperplane", [False, True])
 def test_selected_coordinates_structure(hyperplane):
     selected = selected_coordinate_addresses(
-        3000, 20, 4, generator=generator(2), hyperplane=hyperplane
+        3000, 20, 4, generator=seeded_generator(2), hyperplane=hyperplane
     )
     coords = selected.coordinates
     assert coords.shape == (3000, 4) and coords.dtype == torch.int64
@@ -124,7 +119,7 @@ def test_selected_coordinates_structure(hyperplane):
 
 def test_selected_coordinates_hyperplane_flag_is_checked_and_kept():
     # Oracle: the definition of the hyperplane design (every required bit is 1).
-    g = generator(4)
+    g = seeded_generator(4)
     plane = selected_coordinate_addresses(50, 12, 3, generator=g, hyperplane=True)
     mixed = selected_coordinate_addresses(50, 12, 3, generator=g)
     assert plane.hyperplane and plane.rule is ActivationRule.HYPERPLANE
@@ -142,7 +137,7 @@ def test_selected_coordinates_hyperplane_flag_is_checked_and_kept():
 
 def test_neuron_sdm_rule_names_the_activation_rule():
     # Oracle: the constructor arguments, in the ActivationRule vocabulary.
-    g = generator(5)
+    g = seeded_generator(5)
     addresses = random_addresses(30, 10, generator=g)
     plane = selected_coordinate_addresses(30, 10, 2, generator=g, hyperplane=True)
     selected = selected_coordinate_addresses(30, 10, 2, generator=g)
@@ -161,7 +156,7 @@ def test_neuron_sdm_rule_names_the_activation_rule():
 
 def test_selected_neuron_fires_for_exactly_fraction_two_to_minus_k_of_all_queries():
     # Oracle: closed form — a neuron checking k coordinates matches 2**(n-k) of the 2**n queries.
-    selected = selected_coordinate_addresses(40, 10, 3, generator=generator(3))
+    selected = selected_coordinate_addresses(40, 10, 3, generator=seeded_generator(3))
     counts = activate_selected(all_addresses(10), selected).sum(dim=0)
     assert torch.equal(counts, torch.full((40,), 2 ** (10 - 3)))
 
@@ -176,7 +171,7 @@ def test_selected_neuron_fires_for_exactly_fraction_two_to_minus_k_of_all_querie
 def test_hamming_distances_equal_brute_force(n_dims, chunk_size, int_matmul, monkeypatch):
     # Oracle: numpy count of differing bits, for both matrix-product paths.
     monkeypatch.setattr(kernels, "_INT_MATMUL", int_matmul)
-    g = generator(n_dims)
+    g = seeded_generator(n_dims)
     queries = random_addresses(9, n_dims, generator=g)
     addresses = random_addresses(100, n_dims, generator=g)
     got = hamming_distances(queries, addresses, chunk_size=chunk_size)
@@ -193,7 +188,7 @@ def test_hamming_distances_equal_brute_force(n_dims, chunk_size, int_matmul, mon
 )
 def test_hamming_distances_any_shape_equal_brute_force(n_dims, n_queries, n_neurons, seed):
     # Oracle: numpy XOR count. Covers the int8 path's shape edge cases (odd, tiny, empty).
-    g = generator(seed)
+    g = seeded_generator(seed)
     queries = random_addresses(n_queries, n_dims, generator=g)
     addresses = random_addresses(n_neurons, n_dims, generator=g)
     got = hamming_distances(queries, addresses, chunk_size=7)
@@ -202,7 +197,7 @@ def test_hamming_distances_any_shape_equal_brute_force(n_dims, n_queries, n_neur
 
 def test_hamming_distances_accept_bool_and_numpy_inputs():
     # Oracle: numpy count of differing bits.
-    g = generator(4)
+    g = seeded_generator(4)
     queries = random_addresses(3, 16, generator=g)
     addresses = random_addresses(10, 16, generator=g)
     expected = brute_distances(queries.numpy(), addresses.numpy())
@@ -212,7 +207,7 @@ def test_hamming_distances_accept_bool_and_numpy_inputs():
 @pytest.mark.parametrize("radius", [0, 2, 5, 8])
 def test_activate_radius_equals_brute_force(radius):
     # Oracle: numpy distances thresholded at the radius, as Python sets.
-    g = generator(5)
+    g = seeded_generator(5)
     queries = random_addresses(12, 8, generator=g)
     addresses = random_addresses(150, 8, generator=g)
     mask = activate(queries, addresses, activation_radius=radius, chunk_size=16)
@@ -224,7 +219,7 @@ def test_activate_radius_equals_brute_force(radius):
 @pytest.mark.parametrize("top_k,chunk_size", [(1, None), (7, 5), (40, 16), (150, 64)])
 def test_top_k_tie_rule_lower_index_wins(top_k, chunk_size):
     # n_dims=5 with 150 neurons makes ties at every distance; oracle: lexsort (distance, index).
-    g = generator(6)
+    g = seeded_generator(6)
     queries = random_addresses(20, 5, generator=g)
     addresses = random_addresses(150, 5, generator=g)
     mask = activate(queries, addresses, top_k=top_k, chunk_size=chunk_size)
@@ -236,7 +231,7 @@ def test_top_k_tie_rule_lower_index_wins(top_k, chunk_size):
 @pytest.mark.parametrize("hyperplane", [False, True])
 def test_activate_selected_equals_brute_force(hyperplane):
     # Oracle: a Python loop checking every selected coordinate of every neuron.
-    g = generator(7)
+    g = seeded_generator(7)
     selected = selected_coordinate_addresses(60, 9, 2, generator=g, hyperplane=hyperplane)
     queries = random_addresses(15, 9, generator=g)
     mask = activate_selected(queries, selected)
@@ -246,7 +241,7 @@ def test_activate_selected_equals_brute_force(hyperplane):
 
 def test_active_pairs_sorted_by_neuron_then_query():
     # Oracle: the dense mask from activate, read out in neuron-major order.
-    g = generator(8)
+    g = seeded_generator(8)
     queries = random_addresses(6, 10, generator=g)
     addresses = random_addresses(80, 10, generator=g)
     query_idx, neuron_idx = active_pairs(queries, addresses, activation_radius=4, chunk_size=9)
@@ -262,7 +257,7 @@ def test_active_pairs_sorted_by_neuron_then_query():
 
 
 def neuron_memory(kind: str, seed: int, n_values: int = 4, **kwargs) -> NeuronSDM:
-    g = generator(seed)
+    g = seeded_generator(seed)
     if kind == "radius":
         return NeuronSDM(random_addresses(300, 12, generator=g), n_values, activation_radius=4)
     if kind == "top_k":
@@ -283,7 +278,7 @@ def brute_memory_sets(memory: NeuronSDM, queries) -> list[set[int]]:
 def test_neuron_sdm_intersections_and_weights_equal_brute_force_set_intersections(kind):
     # Oracle: |A ∩ B| of Python sets of active neurons from numpy distances / selected loops.
     memory = neuron_memory(kind, 10)
-    g = generator(11)
+    g = seeded_generator(11)
     patterns = random_addresses(9, 12, generator=g)
     values = torch.randn(9, 4, generator=g, dtype=torch.float64)
     memory.write(patterns[:5], values[:5])  # two writes: the store must append in write order
@@ -304,7 +299,7 @@ def test_neuron_sdm_intersections_and_weights_equal_brute_force_set_intersection
 @pytest.mark.parametrize("kind", ["radius", "top_k", "selected"])
 def test_neuron_sdm_counters_and_read_follow_the_definition(kind):
     memory = neuron_memory(kind, 12)
-    g = generator(13)
+    g = seeded_generator(13)
     patterns = random_addresses(7, 12, generator=g)
     values = torch.randn(7, 4, generator=g, dtype=torch.float64)
     memory.write(patterns[:4], values[:4])
@@ -344,7 +339,7 @@ def test_neuron_sdm_counters_and_read_follow_the_definition(kind):
 
 def test_binary_threshold_reads_majority_of_binary_values():
     # Oracle: the definition (mean > 1/2) applied to the brute-force unthresholded read.
-    g = generator(14)
+    g = seeded_generator(14)
     addresses = random_addresses(300, 12, generator=g)
     plain = NeuronSDM(addresses, 6, activation_radius=4)
     thresholded = NeuronSDM(addresses, 6, activation_radius=4, binary_threshold=True)
@@ -372,7 +367,7 @@ def test_read_with_no_active_written_neuron_is_zero():
 
 def test_intersection_join_in_small_blocks_matches_dense(monkeypatch):
     # Oracle: the dense functional intersections of the activation masks.
-    g = generator(15)
+    g = seeded_generator(15)
     addresses = random_addresses(500, 10, generator=g)
     memory = NeuronSDM(addresses, 2, activation_radius=4)
     patterns = random_addresses(30, 10, generator=g)
@@ -387,7 +382,7 @@ def test_intersection_join_in_small_blocks_matches_dense(monkeypatch):
 @given(seed=st.integers(0, 2**32 - 1), radius=st.integers(0, 9))
 def test_intersections_symmetric_and_monotone_in_radius(seed, radius):
     # Oracle: set algebra — |O(a) ∩ O(b)| is symmetric in (a, b), and the balls grow with d.
-    g = generator(seed)
+    g = seeded_generator(seed)
     addresses = random_addresses(200, 9, generator=g)
     points = random_addresses(6, 9, generator=g)
     values = torch.zeros(6, 1, dtype=torch.float64)
@@ -412,7 +407,7 @@ def test_intersections_symmetric_and_monotone_in_radius(seed, radius):
 def test_pattern_sdm_equals_neuron_sdm_with_all_addresses(n_dims, radius):
     # Oracle: NeuronSDM over all 2**n addresses counts intersections exactly; the closed form
     # N(n, d, t) in exact integers checks PatternSDM's log table independently.
-    g = generator(100 + n_dims + radius)
+    g = seeded_generator(100 + n_dims + radius)
     patterns = random_addresses(12, n_dims, generator=g)
     values = torch.randn(12, 3, generator=g, dtype=torch.float64)
     queries = torch.cat([patterns[:4], random_addresses(6, n_dims, generator=g)])
@@ -438,7 +433,7 @@ def test_pattern_sdm_equals_neuron_sdm_with_all_addresses(n_dims, radius):
 
 def test_all_addresses_n14_single_radius():
     # Acceptance size n = 14 (16384 neurons); same oracle as above.
-    g = generator(14)
+    g = seeded_generator(14)
     patterns = random_addresses(6, 14, generator=g)
     values = torch.randn(6, 2, generator=g, dtype=torch.float64)
     queries = random_addresses(4, 14, generator=g)
@@ -467,7 +462,7 @@ def test_finite_population_probability_of_a_nonzero_count():
     # Oracle: P(count > 0) = 1 - exp(-lambda); Binomial bound at 6 sd over 4000 queries.
     n_dims, radius, t, n_neurons = 20, 6, 12, 1000
     lam = n_neurons / 2**n_dims * exact_intersection(n_dims, radius, t)
-    memory = PatternSDM(n_dims, radius, n_neurons=n_neurons, generator=generator(16))
+    memory = PatternSDM(n_dims, radius, n_neurons=n_neurons, generator=seeded_generator(16))
     pattern = torch.zeros((1, n_dims), dtype=torch.uint8)
     memory.write(pattern, torch.ones((1, 1)))
     query = pattern.clone()
@@ -481,11 +476,11 @@ def test_finite_population_probability_of_a_nonzero_count():
 def test_finite_population_converges_to_exact_weights():
     # With r = 2^n * 10^8 every Poisson count has mean >= 10^8 * N; relative sd <= 1e-4 / sqrt(N).
     # Oracle: the exact PatternSDM; tolerance 6 sd of the ratio ≈ 6 * 2 * 1e-4 = 1.2e-3 relative.
-    g = generator(17)
+    g = seeded_generator(17)
     patterns = random_addresses(8, 12, generator=g)
     queries = patterns[:5].clone()
     exact = PatternSDM(12, 4)
-    finite = PatternSDM(12, 4, n_neurons=2**12 * 10**8, generator=generator(18))
+    finite = PatternSDM(12, 4, n_neurons=2**12 * 10**8, generator=seeded_generator(18))
     for memory in (exact, finite):
         memory.write(patterns, torch.eye(8, dtype=torch.float64))
     torch.testing.assert_close(
@@ -500,7 +495,7 @@ def test_finite_population_converges_to_exact_weights():
 
 def test_bad_inputs_name_the_argument():
     # Oracle: the documented error contract — ValueError/TypeError naming the argument.
-    g = generator(19)
+    g = seeded_generator(19)
     addresses = random_addresses(20, 8, generator=g)
     queries = random_addresses(3, 8, generator=g)
     with pytest.raises(ValueError, match=r"activation_radius must be in \[0, 8\]; got 9"):
@@ -568,7 +563,7 @@ def test_bad_inputs_name_the_argument():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_functional_core_matches_cpu():
     # Oracle: the CPU engine (itself checked against brute force above).
-    g = generator(20)
+    g = seeded_generator(20)
     queries = random_addresses(17, 300, generator=g)
     addresses = random_addresses(5000, 300, generator=g)
     device = torch.device("cuda")
@@ -631,7 +626,7 @@ def test_dense_write_and_read_check_write_counts():
 @pytest.mark.parametrize("bad", [-1, 0, 2.5, True])
 def test_selected_chunk_size_validated_like_binary_addresses(bad):
     # Oracle: the binary-address path's message, which the selected path must repeat.
-    g = generator(23)
+    g = seeded_generator(23)
     selected = selected_coordinate_addresses(10, 8, 2, generator=g)
     queries = random_addresses(4, 8, generator=g)
     error = TypeError if isinstance(bad, float | bool) else ValueError
@@ -643,7 +638,7 @@ def test_selected_chunk_size_validated_like_binary_addresses(bad):
 
 def test_selected_chunk_size_does_not_change_the_result():
     # Oracle: brute-force set enumeration, for chunk sizes 1, 3 and the default.
-    g = generator(29)
+    g = seeded_generator(29)
     selected = selected_coordinate_addresses(17, 8, 2, generator=g)
     queries = random_addresses(9, 8, generator=g)
     expected = brute_selected_sets(queries, selected.coordinates, selected.values)
@@ -658,7 +653,7 @@ def test_selected_chunk_size_does_not_change_the_result():
 def test_activate_with_selected_coordinates_points_to_activate_selected():
     # Oracle: the documented contract — activate() takes binary addresses only and refuses
     # SelectedCoordinates up front with a TypeError that names activate_selected.
-    g = generator(31)
+    g = seeded_generator(31)
     selected = selected_coordinate_addresses(10, 8, 2, generator=g)
     queries = random_addresses(4, 8, generator=g)
     with pytest.raises(TypeError, match="activate_selected"):
@@ -669,7 +664,7 @@ def test_pattern_sdm_keeps_float64_log_table_under_to_float32():
     # Oracle: a memory built directly with dtype=float32 (whose log table is float64); the
     # weights after .to(torch.float32) must equal it to float32 rounding of the final weight
     # (relative 2**-23 ~ 1.2e-7; float32 rounding of ln N ~ 6930 would give ~4e-4).
-    g = generator(37)
+    g = seeded_generator(37)
     n_dims, radius = 10_000, 4_500
     patterns = random_addresses(6, n_dims, generator=g)
     queries = patterns.clone()
@@ -694,7 +689,7 @@ def test_pattern_sdm_keeps_float64_log_table_under_to_float32():
 def test_integer_arguments_reject_bools():
     # Oracle: the documented contract of models.validation.check_int — bools are not integers here
     # (True would otherwise silently mean 1 neuron or a chunk of 1).
-    g = generator(41)
+    g = seeded_generator(41)
     with pytest.raises(TypeError, match="n_neurons must be an integer; got the bool True"):
         random_addresses(True, 8, generator=g)
     with pytest.raises(TypeError, match="top_k must be an integer; got the bool False"):

@@ -26,7 +26,7 @@ from cerebellum.engines.biophysical_collect import _epochs, _read_rates  # noqa:
 from cerebellum.engines.readout import Readout  # noqa: E402
 from cerebellum.io.nwb import run_content, write_nwb  # noqa: E402
 from cerebellum.presets import poisson_dynamics, preset  # noqa: E402
-from cerebellum.wiring import sample_wiring  # noqa: E402
+from tests.cerebellum.helpers import noisy_patterns, wiring_from_child  # noqa: E402
 
 pytestmark = pytest.mark.brian
 
@@ -37,14 +37,11 @@ def _tiny_inputs(seed: int, dynamics=None):
     """Tiny preset (algorithmic unless ``dynamics``): params, wiring, data and Brian2's rng."""
     wiring_seed, data_seed, brian_seed = np.random.SeedSequence(seed).spawn(3)
     params = preset("tiny", dynamics=dynamics)
-    generator = torch.Generator().manual_seed(int(wiring_seed.generate_state(1)[0]))
-    wiring = sample_wiring(params.granule, generator=generator)
+    wiring = wiring_from_child(params, wiring_seed)
     rng = np.random.default_rng(data_seed)
-    n_dims = params.granule.n_dims
-    addresses = rng.integers(0, 2, (N_PATTERNS, n_dims)).astype(np.uint8)
-    values = rng.integers(0, 2, (N_PATTERNS, N_VALUES)).astype(np.float64)
-    flips = (rng.random((N_QUERIES, n_dims)) < 0.1).astype(np.uint8)
-    queries = addresses[rng.integers(0, N_PATTERNS, N_QUERIES)] ^ flips
+    addresses, values, queries = noisy_patterns(
+        rng, N_PATTERNS, N_QUERIES, params.granule.n_dims, N_VALUES, 0.1
+    )
     return params, wiring, addresses, values, queries, np.random.default_rng(brian_seed)
 
 

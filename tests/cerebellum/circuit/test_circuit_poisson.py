@@ -13,7 +13,7 @@ from cerebellum.circuit import build_circuit
 from cerebellum.engines import Schedule, simulate
 from cerebellum.engines.algorithmic import Protocol
 from cerebellum.presets import poisson_dynamics, preset
-from cerebellum.wiring import sample_wiring
+from tests.cerebellum.helpers import noisy_patterns, wiring_from_child
 
 pytestmark = pytest.mark.brian
 
@@ -21,14 +21,11 @@ pytestmark = pytest.mark.brian
 def _setup(name, seed, n_patterns, n_queries, n_values=8, flip=0.05):
     wiring_seed, data_seed, brian_seed = np.random.SeedSequence(seed).spawn(3)
     params = preset(name)
-    generator = torch.Generator().manual_seed(int(wiring_seed.generate_state(1)[0]))
-    wiring = sample_wiring(params.granule, generator=generator)
+    wiring = wiring_from_child(params, wiring_seed)
     rng = np.random.default_rng(data_seed)
-    n_dims = params.granule.n_dims
-    addresses = rng.integers(0, 2, (n_patterns, n_dims)).astype(np.uint8)
-    values = rng.integers(0, 2, (n_patterns, n_values)).astype(np.float64)
-    noise = (rng.random((n_queries, n_dims)) < flip).astype(np.uint8)
-    queries = addresses[rng.integers(0, n_patterns, n_queries)] ^ noise
+    addresses, values, queries = noisy_patterns(
+        rng, n_patterns, n_queries, params.granule.n_dims, n_values, flip
+    )
     return params, wiring, addresses, values, queries, np.random.default_rng(brian_seed)
 
 

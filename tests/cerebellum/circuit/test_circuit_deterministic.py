@@ -15,7 +15,9 @@ from cerebellum.engines.algorithmic import Protocol
 from cerebellum.engines.readout import Readout
 from cerebellum.params import GranuleLayerParams
 from cerebellum.presets import preset
-from cerebellum.wiring import Wiring, sample_wiring
+from cerebellum.wiring import Wiring
+from tests.cerebellum.helpers import noisy_patterns, wiring_from_child
+from tests.helpers import torch_generator
 
 pytestmark = pytest.mark.brian
 
@@ -24,16 +26,8 @@ def _streams(seed: int, k: int):
     return np.random.SeedSequence(seed).spawn(k)
 
 
-def _torch_generator(child) -> torch.Generator:
-    return torch.Generator().manual_seed(int(child.generate_state(1)[0]))
-
-
 def _patterns(rng, n_patterns, n_queries, n_dims, n_values, flip=0.08):
-    addresses = rng.integers(0, 2, (n_patterns, n_dims)).astype(np.uint8)
-    values = rng.integers(0, 2, (n_patterns, n_values)).astype(np.float64)
-    noise = (rng.random((n_queries, n_dims)) < flip).astype(np.uint8)
-    queries = addresses[rng.integers(0, n_patterns, n_queries)] ^ noise
-    return addresses, values, queries
+    return noisy_patterns(rng, n_patterns, n_queries, n_dims, n_values, flip)
 
 
 def _simulate(params, wiring, addresses, values, query_sets, *, rng, pattern_channels=True):
@@ -76,7 +70,7 @@ def _check_exact(result, mirror, query_sets, n_values):
 def test_deterministic_mode_equals_mirror(name, n_patterns, n_queries):
     wiring_seed, data_seed, brian_seed = _streams(11, 3)
     params = preset(name)
-    wiring = sample_wiring(params.granule, generator=_torch_generator(wiring_seed))
+    wiring = wiring_from_child(params, wiring_seed)
     rng = np.random.default_rng(data_seed)
     n_values = 6
     addresses, values, queries = _patterns(rng, n_patterns, n_queries, params.granule.n_dims, 6)
@@ -97,7 +91,7 @@ def test_top_k_fires_exactly_k_with_lower_index_tie_rule():
     # distance the lower index must win.
     seeds = _streams(12, 3)
     g = GranuleLayerParams(n_dims=12, n_neurons=120, activation="top-k", top_k=9)
-    base = torch.randint(0, 2, (40, 12), dtype=torch.uint8, generator=_torch_generator(seeds[0]))
+    base = torch.randint(0, 2, (40, 12), dtype=torch.uint8, generator=torch_generator(seeds[0]))
     addresses_t = base.repeat(3, 1)  # neurons j, j + 40, j + 80 share an address
     wiring = Wiring(granule=g, addresses=addresses_t)
     params = preset("tiny").replace(granule=g)
@@ -128,7 +122,7 @@ def test_biological_selected_coordinates_equal_mirror():
     # Oracle: models.sdm.activate_selected via NeuronSDM on the same SelectedCoordinates.
     seeds = _streams(13, 3)
     params = preset("biological")
-    wiring = sample_wiring(params.granule, generator=_torch_generator(seeds[0]))
+    wiring = wiring_from_child(params, seeds[0])
     rng = np.random.default_rng(seeds[1])
     addresses, values, queries = _patterns(rng, 4, 6, params.granule.n_dims, 1)
     result = _simulate(
@@ -148,16 +142,15 @@ def test_biological_selected_coordinates_equal_mirror():
     np.testing.assert_allclose(result.readouts[0].read, mirror.read(q).numpy(), rtol=1e-9)
 
 
-def test_store_restore_repeats_reads_and_readout_round_trips(tmp_path):
+def test_store_restore_repeats_reads_and_readout_round_trips(tmp_path, tiny_params):
     # Oracle: the same engine twice -- a read after restore() must reproduce the first read
     # exactly, and reads never change the weights (plasticity off); .npz round trip is exact.
     seeds = _streams(14, 3)
-    params = preset("tiny")
-    wiring = sample_wiring(params.granule, generator=_torch_generator(seeds[0]))
+    wiring = wiring_from_child(tiny_params, seeds[0])
     rng = np.random.default_rng(seeds[1])
     addresses, values, queries = _patterns(rng, 6, 5, 16, 2)
     circuit = build_circuit(
-        params, wiring, n_values=2, n_pattern_channels=6, rng=np.random.default_rng(seeds[2])
+        tiny_params, wiring, n_values=2, n_pattern_channels=6, rng=np.random.default_rng(seeds[2])
     )
     protocol = Protocol(circuit)
     protocol.write(addresses, values)
@@ -196,7 +189,7 @@ def test_injected_fast_path_gives_identical_spikes(variant):
         )
     elif variant == "selected-coordinate":
         params = preset("biological").replace(granule={"n_neurons": 3000})
-    wiring = sample_wiring(params.granule, generator=_torch_generator(seeds[0]))
+    wiring = wiring_from_child(params, seeds[0])
     rng = np.random.default_rng(seeds[1])
     addresses, values, queries = _patterns(rng, 6, 8, params.granule.n_dims, 2)
     results = {}
@@ -224,16 +217,15 @@ def test_injected_fast_path_gives_identical_spikes(variant):
     _check_exact(results["injected"], mirror, [queries], 2)
 
 
-def test_raster_selects_the_requested_windows_as_numpy():
+def test_raster_selects_the_requested_windows_as_numpy(tiny_params):
     # Oracle: the window index of every monitor record computed from its time (the protocol's
     # window clock, independently of the half-step selection): the raster holds exactly the
     # records of the requested windows, as plain numpy arrays.
     seeds = _streams(17, 3)
-    params = preset("tiny")
-    wiring = sample_wiring(params.granule, generator=_torch_generator(seeds[0]))
+    wiring = wiring_from_child(tiny_params, seeds[0])
     rng = np.random.default_rng(seeds[1])
     addresses, values, queries = _patterns(rng, 5, 4, 16, 2)
-    circuit = build_circuit(params, wiring, n_values=2, rng=np.random.default_rng(seeds[2]))
+    circuit = build_circuit(tiny_params, wiring, n_values=2, rng=np.random.default_rng(seeds[2]))
     protocol = Protocol(circuit)
     protocol.write(addresses, values)
     protocol.read(queries)
@@ -241,7 +233,7 @@ def test_raster_selects_the_requested_windows_as_numpy():
     assert set(raster) == {"window_s", "start_s", "mossy", "granule", "purkinje", "dcn"}
     window_s = float(circuit.window_duration)
     assert raster["window_s"] == window_s and raster["start_s"] == 4 * window_s
-    dt = float(params.dynamics.dt)
+    dt = float(tiny_params.dynamics.dt)
     monitors = {
         "mossy": "mossy_spikes",
         "granule": "granule_spikes",
@@ -268,15 +260,14 @@ def test_raster_selects_the_requested_windows_as_numpy():
         protocol.raster(0, 0)
 
 
-def test_frozen_reader_reads_the_stored_state_every_time():
+def test_frozen_reader_reads_the_stored_state_every_time(tiny_params):
     # Oracle: the same engine -- restore() then read() -- and repetition: two reads of the same
     # queries through the frozen reader give identical arrays, whatever was read in between.
     seeds = _streams(18, 3)
-    params = preset("tiny")
-    wiring = sample_wiring(params.granule, generator=_torch_generator(seeds[0]))
+    wiring = wiring_from_child(tiny_params, seeds[0])
     rng = np.random.default_rng(seeds[1])
     addresses, values, queries = _patterns(rng, 6, 5, 16, 3)
-    circuit = build_circuit(params, wiring, n_values=3, rng=np.random.default_rng(seeds[2]))
+    circuit = build_circuit(tiny_params, wiring, n_values=3, rng=np.random.default_rng(seeds[2]))
     protocol = Protocol(circuit)
     with pytest.raises(ValueError, match="snapshot"):
         protocol.frozen_reader()

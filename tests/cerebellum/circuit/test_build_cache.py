@@ -1,9 +1,9 @@
 """The cpp_standalone build cache: keys, folder slots and locks, the seed as data.
 
 Nothing here compiles (the compile-once property itself is checked on a real build in
-tests/test_circuit_standalone.py). Oracles: the definitions of the key (what changes generated
-code) and of the slots (POSIX ``flock``: a second open file description cannot take a held
-exclusive lock), and Brian2's own main queue (what it would write into ``main.cpp``).
+tests/cerebellum/circuit/test_circuit_standalone.py). Oracles: the definitions of the key (what
+changes generated code) and of the slots (POSIX ``flock``: a second open file description cannot
+take a held exclusive lock), and Brian2's own main queue (what it would write into ``main.cpp``).
 """
 
 import gc
@@ -15,7 +15,6 @@ import sys
 import brian2
 import numpy as np
 import pytest
-import torch
 
 from cerebellum.circuit import build_circuit
 from cerebellum.circuit.build import (
@@ -27,7 +26,7 @@ from cerebellum.circuit.build import (
     structure_key,
 )
 from cerebellum.presets import preset
-from cerebellum.wiring import sample_wiring
+from tests.cerebellum.helpers import wiring_from_manual_seed
 
 pytestmark = pytest.mark.brian
 
@@ -44,24 +43,23 @@ def _key(params, **kwargs):
     return structure_key(params, **{"n_values": 3, "n_pattern_channels": 6, **kwargs})
 
 
-def test_key_ignores_name_and_build_directory_but_not_structure():
+def test_key_ignores_name_and_build_directory_but_not_structure(tiny_params):
     # Oracle: the definition -- name and build folder change no generated code; sizes,
     # compile flags, channel counts and run layouts do.
-    tiny = preset("tiny")
     same = [
-        tiny.replace(name="other"),
-        tiny.replace(device={"device": "runtime", "build_directory": "/somewhere"}),
+        tiny_params.replace(name="other"),
+        tiny_params.replace(device={"device": "runtime", "build_directory": "/somewhere"}),
     ]
-    assert {_key(p) for p in same} == {_key(tiny)}
+    assert {_key(p) for p in same} == {_key(tiny_params)}
     different = {
-        _key(tiny.replace(granule={"n_neurons": tiny.granule.n_neurons + 1})),
-        _key(tiny.replace(device={"fast_compile": True})),
-        _key(tiny, n_values=4),
-        _key(tiny, n_pattern_channels=0),
-        _key(tiny, extra=[6, 6]),
-        _key(tiny, extra=[6, 7]),
+        _key(tiny_params.replace(granule={"n_neurons": tiny_params.granule.n_neurons + 1})),
+        _key(tiny_params.replace(device={"fast_compile": True})),
+        _key(tiny_params, n_values=4),
+        _key(tiny_params, n_pattern_channels=0),
+        _key(tiny_params, extra=[6, 6]),
+        _key(tiny_params, extra=[6, 7]),
     }
-    assert _key(tiny) not in different
+    assert _key(tiny_params) not in different
     assert len(different) == 6
 
 
@@ -119,7 +117,7 @@ class _NotRun(logging.Filter):
 
 def _build_standalone(params):
     """Build (never run) a standalone circuit: its folder, main queue and static arrays."""
-    wiring = sample_wiring(params.granule, generator=torch.Generator().manual_seed(0))
+    wiring = wiring_from_manual_seed(params, 0)
     logger = logging.getLogger("brian2")
     quiet = _NotRun()
     logger.addFilter(quiet)

@@ -32,11 +32,7 @@ from cerebellum.params import (
 from cerebellum.presets import PRESET_NAMES, poisson_dynamics, preset
 from cerebellum.wiring import Wiring, sample_wiring
 from models.activation import ActivationRule
-
-
-def _generator(seed: int) -> torch.Generator:
-    child = np.random.SeedSequence(seed).spawn(1)[0]
-    return torch.Generator().manual_seed(int(child.generate_state(1)[0]))
+from tests.helpers import seeded_generator
 
 
 @pytest.mark.parametrize("name", PRESET_NAMES)
@@ -164,12 +160,11 @@ def test_window_timing_top_k_search_is_logarithmic():
     assert window_timing(preset("tiny")).n_steps == 3
 
 
-def test_wiring_is_shared_with_the_mirror_and_counts_matches():
+def test_wiring_is_shared_with_the_mirror_and_counts_matches(tiny_params):
     # Oracle: (1) the Brian2 synapse arrays are computed from zero-copy views of the very
     # tensors the mirror receives; (2) closed form: a query activates n - H(q, x_j) of cell
     # j's fibres, H computed independently with numpy.
-    params = preset("tiny")
-    wiring = sample_wiring(params.granule, generator=_generator(3))
+    wiring = sample_wiring(tiny_params.granule, generator=seeded_generator(3))
     coordinates, bits = wiring.address_arrays()
     assert np.shares_memory(bits, wiring.addresses.numpy())
     mirror = wiring.mirror(2)
@@ -187,7 +182,7 @@ def test_selected_wiring_identity():
     # Oracle: SelectedCoordinates tensors are viewed, not copied; each cell has n_inputs fibres
     # 2 c + v.
     params = preset("biological").replace(granule={"n_neurons": 50})
-    wiring = sample_wiring(params.granule, generator=_generator(5))
+    wiring = sample_wiring(params.granule, generator=seeded_generator(5))
     coordinates, bits = wiring.address_arrays()
     assert np.shares_memory(coordinates, wiring.addresses.coordinates.numpy())
     fibre, cell = wiring.mossy_granule_synapses()
@@ -223,17 +218,17 @@ def test_brian2_seed_called_once_and_no_direct_torch_import():
         assert "from brian2 import seed" not in text, name
 
 
-def test_build_circuit_rejects_foreign_wiring():
+def test_build_circuit_rejects_foreign_wiring(tiny_params):
     # Oracle: the one-wiring contract -- the circuit must be built on wiring sampled for its
     # own granule parameters.
     from cerebellum.circuit import build_circuit
 
-    wiring = sample_wiring(preset("tiny").granule, generator=_generator(6))
-    other = preset("tiny").replace(granule={"activation_radius": 5})
+    wiring = sample_wiring(tiny_params.granule, generator=seeded_generator(6))
+    other = tiny_params.replace(granule={"activation_radius": 5})
     with pytest.raises(ValueError, match="wiring.granule"):
         build_circuit(other, wiring, n_values=1, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="n_values"):
-        build_circuit(preset("tiny"), wiring, n_values=0, rng=np.random.default_rng(0))
+        build_circuit(tiny_params, wiring, n_values=0, rng=np.random.default_rng(0))
 
 
 def test_counts_and_flags_are_normalised():

@@ -7,24 +7,21 @@ were never simulated must raise KeyboardInterrupt instead of being read out.
 
 import numpy as np
 import pytest
-import torch
 from brian2 import Network, NetworkOperation
 
 from cerebellum.circuit import build_circuit
 from cerebellum.engines.algorithmic import Protocol
-from cerebellum.presets import preset
-from cerebellum.wiring import sample_wiring
+from tests.cerebellum.helpers import wiring_from_manual_seed
 
 pytestmark = pytest.mark.brian
 
 
-def test_stop_request_during_run_raises_keyboard_interrupt():
-    params = preset("tiny")
-    wiring = sample_wiring(params.granule, generator=torch.Generator().manual_seed(3))
+def test_stop_request_during_run_raises_keyboard_interrupt(tiny_params):
+    wiring = wiring_from_manual_seed(tiny_params, 3)
     rng = np.random.default_rng(3)
-    circuit = build_circuit(params, wiring, n_values=2, rng=rng)
+    circuit = build_circuit(tiny_params, wiring, n_values=2, rng=rng)
     protocol = Protocol(circuit)
-    addresses = rng.integers(0, 2, (4, params.granule.n_dims)).astype(np.uint8)
+    addresses = rng.integers(0, 2, (4, tiny_params.granule.n_dims)).astype(np.uint8)
     values = rng.integers(0, 2, (4, 2)).astype(np.float64)
 
     def request_stop():  # what brian2's SIGINT handler does
