@@ -40,7 +40,8 @@ Sources and honest hedges:
   n = 64 as in Bricken & Pehlevan (2021), 4 selected inputs per granule cell (Eccles et al.
   1967; Billings et al. 2014), r = 2 10^4: the largest size whose full comparison (16
   patterns, 7 noise levels x 16 queries, the Golgi calibration) runs in under 5 minutes on 2
-  cores (measured 4-6 min, cython, on a shared machine); cython code target; :func:`biophysical_dynamics`.
+  cores (measured 4-6 min, cython, on a shared machine); cython code target;
+  :func:`biophysical_dynamics`.
 - ``biophysical-tiny``: the same models at n = 16, r = 2000, for tests.
 
 The other presets default to the algorithmic mode (an exact SDM as a Brian2 event network);
